@@ -1,0 +1,51 @@
+"""The v1 dialect's one exception handler: domain errors and DRF errors to TruePPM-style JSON bodies."""
+
+from __future__ import annotations
+
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from keelplan.core import errors as domain
+
+STATUS_BY_ERROR = [
+    (domain.InvalidInput, status.HTTP_400_BAD_REQUEST),
+    (domain.NotFound, status.HTTP_404_NOT_FOUND),
+    (domain.PermissionDenied, status.HTTP_403_FORBIDDEN),
+    (domain.Conflict, status.HTTP_409_CONFLICT),
+]
+
+
+def domain_error_body(exc: domain.DomainError) -> dict:
+    """``{<field>: [msg], detail, code, ...extras}``: a DRF-style field map plus TruePPM's structured keys."""
+    body: dict = {}
+    body.update(exc.field_errors())
+    body["detail"] = exc.message
+    body["code"] = exc.code
+    if isinstance(exc, domain.CyclicDependency):
+        body["offending"] = exc.cycle
+        body["cycle"] = exc.cycle
+    for key, value in exc.extra.items():
+        body.setdefault(key, value)
+    return body
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, domain.DomainError):
+        code = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), status.HTTP_400_BAD_REQUEST)
+        return Response(domain_error_body(exc), status=code)
+    if isinstance(exc, (OverflowError,)):
+        exc = exceptions.ValidationError({"detail": ["A number is out of range."]})
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ParseError):
+        response.data = {"detail": str(exc.detail), "code": "malformed_json"}
+    return response
+
+
+def not_found_view(request, exception=None, *args, **kwargs):
+    """404 for any unmatched path, as JSON, so API clients never get an HTML page."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+__all__ = ["exception_handler", "domain_error_body", "not_found_view", "Http404"]

@@ -1,0 +1,268 @@
+"""Wire shapes of the v1 (TruePPM) dialect: field names, read-only computed fields, input types and ranges."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from keelplan.calendars.models import ALL_DAYS, Calendar, CalendarException
+from keelplan.planning.models import (
+    MAX_DURATION_DAYS, ConstraintType, Dependency, DependencyType, LagUnit, Priority, SchedulingMode, Status,
+    WorkItem, WorkItemType,
+)
+from keelplan.portfolio.models import Membership, Project, Role
+from keelplan.resources.models import MAX_UNITS, MIN_UNITS, Assignment, Resource
+from keelplan.api.v1.fields import ObjectField, StrictIntegerField
+
+User = get_user_model()
+ROLE_CHOICES = [r.value for r in Role]
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "full_name"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "full_name", "email", "is_staff", "date_joined"]
+        read_only_fields = fields
+
+
+class MemberUserSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "full_name", "email"]
+
+
+# ---------------------------------------------------------------- calendars
+
+class CalendarExceptionSerializer(serializers.ModelSerializer):
+    exc_start = serializers.DateField(source="start")
+    exc_end = serializers.DateField(source="end", required=False)
+    description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    is_working = serializers.BooleanField(required=False, default=False)
+
+    class Meta:
+        model = CalendarException
+        fields = ["id", "exc_start", "exc_end", "description", "is_working"]
+        read_only_fields = ["id"]
+
+    def validate(self, attrs):
+        end = attrs.get("end") or attrs["start"]
+        if end < attrs["start"]:
+            raise serializers.ValidationError({"exc_end": ["The end cannot be before the start."]})
+        attrs["end"] = end
+        return attrs
+
+
+class CalendarSerializer(serializers.ModelSerializer):
+    working_days = StrictIntegerField(min_value=1, max_value=ALL_DAYS, required=False,
+                                      help_text="Bitmask of working weekdays: Mon=1, Tue=2, ... Sun=64 (default 31).")
+    hours_per_day = serializers.FloatField(min_value=0.5, max_value=24, required=False)
+    timezone = serializers.CharField(max_length=64, required=False)
+    exceptions = CalendarExceptionSerializer(many=True, required=False,
+                                             help_text="Non-working (or, with is_working, working) date ranges. "
+                                                       "Writing replaces the whole list.")
+    lock_version = serializers.IntegerField(required=False, min_value=0)
+
+    class Meta:
+        model = Calendar
+        fields = ["id", "uid", "name", "working_days", "hours_per_day", "timezone", "exceptions", "lock_version",
+                  "created_at", "updated_at"]
+        read_only_fields = ["id", "uid", "created_at", "updated_at"]
+
+
+# ---------------------------------------------------------------- projects and members
+
+class ProjectSerializer(serializers.ModelSerializer):
+    parent = ObjectField(queryset=Project.objects.all(), required=False, allow_null=True)
+    calendar = ObjectField(queryset=Calendar.objects.all(), required=False, allow_null=True)
+    identifier = serializers.RegexField(r"^[a-z][a-z0-9_-]{0,99}$", max_length=100, required=False,
+                                        error_messages={"invalid": "Use lower-case letters, digits, '-' and '_', "
+                                                                   "starting with a letter."})
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100_000)
+    default_member_role = serializers.ChoiceField(choices=[1, 100, 200, 300], required=False)
+    default_member_role_label = serializers.SerializerMethodField()
+    my_role = serializers.SerializerMethodField()
+    my_role_label = serializers.SerializerMethodField()
+    lock_version = serializers.IntegerField(required=False, min_value=0)
+
+    class Meta:
+        model = Project
+        fields = ["id", "uid", "name", "identifier", "description", "parent", "start_date", "status_date", "calendar",
+                  "default_member_role", "default_member_role_label", "is_public", "is_active", "finish_date",
+                  "scheduled_at", "my_role", "my_role_label", "lock_version", "created_at", "updated_at"]
+        read_only_fields = ["id", "uid", "finish_date", "scheduled_at", "created_at", "updated_at"]
+
+    def get_default_member_role_label(self, obj) -> str:
+        return Role(obj.default_member_role).label
+
+    @extend_schema_field({"type": ["integer", "null"], "enum": ROLE_CHOICES + [None]})
+    def get_my_role(self, obj):
+        return getattr(obj, "my_role", None)
+
+    @extend_schema_field({"type": ["string", "null"]})
+    def get_my_role_label(self, obj):
+        role = getattr(obj, "my_role", None)
+        return Role(role).label if role else None
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = ObjectField(queryset=User.objects.filter(is_active=True))
+    user_detail = MemberUserSerializer(source="user", read_only=True)
+    role = serializers.ChoiceField(choices=ROLE_CHOICES, required=False,
+                                   help_text="Viewer 1, Member 100, Scheduler 200, Admin 300, Owner 400.")
+    role_label = serializers.SerializerMethodField()
+    joined_at = serializers.DateTimeField(source="created_at", read_only=True)
+    lock_version = serializers.IntegerField(required=False, min_value=0)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "project", "user", "user_detail", "role", "role_label", "joined_at", "role_changed_at",
+                  "lock_version"]
+        read_only_fields = ["id", "project", "role_changed_at"]
+
+    def get_role_label(self, obj) -> str:
+        return Role(obj.role).label
+
+
+class MembershipUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+    lock_version = serializers.IntegerField(required=False, min_value=0)
+
+
+# ---------------------------------------------------------------- tasks and dependencies
+
+class TaskSerializer(serializers.ModelSerializer):
+    project = ObjectField(queryset=Project.objects.all())
+    parent = ObjectField(queryset=WorkItem.objects.all(), required=False, allow_null=True)
+    assignee = ObjectField(queryset=User.objects.all(), required=False, allow_null=True)
+    calendar = ObjectField(queryset=Calendar.objects.all(), required=False, allow_null=True)
+    status = serializers.SlugRelatedField(slug_field="code", queryset=Status.objects.all(), required=False)
+    type = serializers.SlugRelatedField(slug_field="code", queryset=WorkItemType.objects.all(), required=False)
+    priority = serializers.SlugRelatedField(slug_field="code", queryset=Priority.objects.all(), required=False)
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100_000)
+    duration = StrictIntegerField(min_value=0, max_value=MAX_DURATION_DAYS, required=False,
+                                  help_text="Whole working days; 0 is a milestone.")
+    position = StrictIntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    percent_complete = serializers.FloatField(min_value=0, max_value=100, required=False)
+    constraint_type = serializers.ChoiceField(choices=ConstraintType.choices, required=False)
+    scheduling_mode = serializers.ChoiceField(choices=SchedulingMode.choices, required=False)
+    planned_start = serializers.DateField(
+        required=False, allow_null=True,
+        help_text="TruePPM's start-no-earlier-than date: writing it sets constraint_type SNET with this date.")
+    is_summary = serializers.SerializerMethodField()
+    lock_version = serializers.IntegerField(required=False, min_value=0)
+
+    class Meta:
+        model = WorkItem
+        fields = [
+            "id", "uid", "project", "parent", "position", "name", "description", "status", "type", "priority",
+            "assignee", "duration", "is_milestone", "is_summary", "scheduling_mode", "manual_start", "manual_finish",
+            "constraint_type", "constraint_date", "planned_start", "deadline", "calendar", "percent_complete",
+            "actual_start", "actual_finish",
+            "early_start", "early_finish", "late_start", "late_finish", "total_float", "free_float", "is_critical",
+            "lock_version", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "uid", "early_start", "early_finish", "late_start", "late_finish", "total_float",
+                            "free_float", "is_critical", "created_at", "updated_at"]
+
+    def get_is_summary(self, obj) -> bool:
+        value = getattr(obj, "has_children", None)
+        if value is None:
+            value = WorkItem.objects.filter(parent_id=obj.pk).exists()
+        return bool(value)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["planned_start"] = (
+            instance.constraint_date.isoformat()
+            if instance.constraint_type == ConstraintType.SNET and instance.constraint_date else None
+        )
+        data["percent_complete"] = float(instance.percent_complete)
+        return data
+
+    def validate(self, attrs):
+        if "planned_start" in attrs:
+            planned = attrs.pop("planned_start")
+            if "constraint_type" not in attrs:
+                if planned is not None:
+                    attrs["constraint_type"], attrs["constraint_date"] = ConstraintType.SNET, planned
+                elif self.instance is not None and self.instance.constraint_type == ConstraintType.SNET:
+                    attrs["constraint_type"], attrs["constraint_date"] = ConstraintType.ASAP, None
+        return attrs
+
+
+class DependencySerializer(serializers.ModelSerializer):
+    predecessor = ObjectField(queryset=WorkItem.objects.all())
+    successor = ObjectField(queryset=WorkItem.objects.all())
+    dep_type = serializers.ChoiceField(choices=DependencyType.choices, required=False, default=DependencyType.FS)
+    lag = StrictIntegerField(min_value=-36525, max_value=36525, required=False, default=0,
+                             help_text="Lag in lag_unit (elapsed calendar days unless told); negative is a lead.")
+    lag_unit = serializers.ChoiceField(choices=LagUnit.choices, required=False, default=LagUnit.ELAPSED_DAYS)
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=10_000)
+    lock_version = serializers.IntegerField(required=False, min_value=0)
+
+    class Meta:
+        model = Dependency
+        fields = ["id", "uid", "project", "predecessor", "successor", "dep_type", "lag", "lag_unit", "description",
+                  "is_driving", "lock_version", "created_at", "updated_at"]
+        read_only_fields = ["id", "uid", "project", "is_driving", "created_at", "updated_at"]
+
+
+# ---------------------------------------------------------------- resources
+
+class ResourceSerializer(serializers.ModelSerializer):
+    user = ObjectField(queryset=User.objects.all(), required=False, allow_null=True)
+    calendar = ObjectField(queryset=Calendar.objects.all(), required=False, allow_null=True)
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    job_role = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    max_units = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=MIN_UNITS, max_value=MAX_UNITS,
+                                         required=False)
+    is_me = serializers.SerializerMethodField()
+    lock_version = serializers.IntegerField(required=False, min_value=0)
+
+    class Meta:
+        model = Resource
+        fields = ["id", "uid", "name", "email", "job_role", "user", "calendar", "max_units", "is_me", "lock_version",
+                  "created_at", "updated_at"]
+        read_only_fields = ["id", "uid", "created_at", "updated_at"]
+
+    def get_is_me(self, obj) -> bool:
+        request = self.context.get("request")
+        return bool(request and obj.user_id and obj.user_id == request.user.pk)
+
+
+class TaskResourceSerializer(serializers.ModelSerializer):
+    task = ObjectField(source="work_item", queryset=WorkItem.objects.all())
+    resource = ObjectField(queryset=Resource.objects.all())
+    resource_name = serializers.CharField(source="resource.name", read_only=True)
+    units = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=MIN_UNITS, max_value=MAX_UNITS,
+                                     required=False, help_text="Share of the resource's capacity (0.5 = half time).")
+    lock_version = serializers.IntegerField(required=False, min_value=0)
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "uid", "project", "task", "resource", "resource_name", "units", "lock_version", "created_at",
+                  "updated_at"]
+        read_only_fields = ["id", "uid", "project", "created_at", "updated_at"]
+
+
+class TaskResourceUpdateSerializer(serializers.Serializer):
+    units = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=MIN_UNITS, max_value=MAX_UNITS)
+    lock_version = serializers.IntegerField(required=False, min_value=0)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})

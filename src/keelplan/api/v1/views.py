@@ -1,0 +1,306 @@
+"""Views of the v1 (TruePPM) dialect: parse and validate, call one service or selector, render."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.contrib.auth import authenticate
+from django.db.models import Exists, OuterRef, Subquery
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers as drf_serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from keelplan.accounts.selectors import user_search
+from keelplan.api.v1 import serializers as s
+from keelplan.api.v1.filters import CalendarFilter, DependencyFilter, ResourceFilter, TaskFilter, TaskResourceFilter
+from keelplan.calendars import services as calendar_services
+from keelplan.calendars.selectors import calendar_list
+from keelplan.core.errors import NotFound
+from keelplan.planning import services as planning_services
+from keelplan.planning.models import WorkItem
+from keelplan.planning.selectors import dependency_list, work_item_list
+from keelplan.portfolio import services as portfolio_services
+from keelplan.portfolio.models import Membership
+from keelplan.portfolio.selectors import membership_list, project_get, projects_visible
+from keelplan.resources import services as resource_services
+from keelplan.resources.selectors import assignment_list, resource_list
+
+ID_REGEX = "[0-9]{1,18}"
+
+
+class TokenObtainView(GenericAPIView):
+    """``POST /api/token/`` ``{username, password}`` -> ``{access, refresh}``."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    serializer_class = s.TokenRequestSerializer
+
+    @extend_schema(
+        responses={200: inline_serializer("TokenPair", {"access": drf_serializers.CharField(),
+                                                        "refresh": drf_serializers.CharField()})},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request, username=serializer.validated_data["username"],
+                            password=serializer.validated_data["password"])
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("No active account found with the given credentials.")
+        refresh = RefreshToken.for_user(user)
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
+class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A resource whose writes go through services.
+
+    Subclasses name the services and the keyword the instance is passed under; ``service_kwargs`` turns
+    validated data into the service's keywords. Responses re-read the row through ``get_queryset`` so
+    annotations and permission filtering apply to what the writer sees.
+    """
+
+    lookup_value_regex = ID_REGEX
+    create_service = None
+    update_service = None
+    delete_service = None
+    instance_kwarg = "instance"
+    update_serializer_class = None
+
+    def get_update_serializer(self, *args, **kwargs):
+        cls = self.update_serializer_class or self.get_serializer_class()
+        kwargs.setdefault("context", self.get_serializer_context())
+        return cls(*args, **kwargs)
+
+    def service_kwargs(self, data: dict) -> dict:
+        return dict(data)
+
+    def reread(self, obj):
+        return self.get_queryset().get(pk=obj.pk)
+
+    def get_object(self):
+        obj = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if obj is None:
+            raise NotFound(f"{self.get_queryset().model._meta.verbose_name.capitalize()} not found.")
+        return obj
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("lock_version", None)
+        obj = type(self).create_service(actor=request.user, **self.service_kwargs(data))
+        return Response(self.get_serializer(self.reread(obj)).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_update_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        lock_version = data.pop("lock_version", None)
+        obj = type(self).update_service(actor=request.user, lock_version=lock_version,
+                                        **{self.instance_kwarg: instance}, **self.service_kwargs(data))
+        return Response(self.get_serializer(self.reread(obj)).data)
+
+    def partial_update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        type(self).delete_service(actor=request.user, **{self.instance_kwarg: instance})
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------- users
+
+class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """People: who am I, and finding people to add as members."""
+
+    serializer_class = s.UserSummarySerializer
+
+    def get_queryset(self):
+        return user_search(actor=self.request.user, search=self.request.query_params.get("search", ""))
+
+    @extend_schema(parameters=[OpenApiParameter("search", str, description="Part of a username, name or e-mail.")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses=s.MeSerializer)
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def me(self, request):
+        return Response(s.MeSerializer(request.user).data)
+
+
+# ---------------------------------------------------------------- calendars
+
+class CalendarViewSet(ServiceViewSet):
+    serializer_class = s.CalendarSerializer
+    filterset_class = CalendarFilter
+    instance_kwarg = "calendar"
+    create_service = staticmethod(calendar_services.calendar_create)
+    update_service = staticmethod(calendar_services.calendar_update)
+    delete_service = staticmethod(calendar_services.calendar_delete)
+
+    def get_queryset(self):
+        return calendar_list(actor=self.request.user).order_by("id")
+
+
+# ---------------------------------------------------------------- projects and members
+
+def _with_my_role(queryset, user):
+    role = Membership.objects.filter(project=OuterRef("pk"), user_id=user.pk).values("role")[:1]
+    return queryset.annotate(my_role=Subquery(role))
+
+
+class ProjectViewSet(ServiceViewSet):
+    serializer_class = s.ProjectSerializer
+    instance_kwarg = "project"
+    create_service = staticmethod(portfolio_services.project_create)
+    update_service = staticmethod(portfolio_services.project_update)
+    delete_service = staticmethod(portfolio_services.project_delete)
+
+    def get_queryset(self):
+        return _with_my_role(projects_visible(self.request.user), self.request.user).order_by("id")
+
+    def service_kwargs(self, data):
+        if "description" in data and data["description"] is None:
+            data["description"] = ""
+        return data
+
+
+class MemberViewSet(ServiceViewSet):
+    serializer_class = s.MembershipSerializer
+    update_serializer_class = s.MembershipUpdateSerializer
+    instance_kwarg = "membership"
+
+    def project(self):
+        if not hasattr(self, "_project"):
+            self._project = project_get(actor=self.request.user, project_id=self.kwargs["project_pk"])
+        return self._project
+
+    def get_queryset(self):
+        return membership_list(actor=self.request.user, project=self.project()).order_by("id")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = portfolio_services.membership_add(
+            actor=request.user, project=self.project(), user=serializer.validated_data["user"],
+            role=serializer.validated_data.get("role"),
+        )
+        return Response(self.get_serializer(self.reread(membership)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.MembershipUpdateSerializer)
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = s.MembershipUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = portfolio_services.membership_change_role(
+            actor=request.user, membership=instance, role=serializer.validated_data["role"],
+            lock_version=serializer.validated_data.get("lock_version"),
+        )
+        return Response(self.get_serializer(self.reread(membership)).data)
+
+    @extend_schema(request=s.MembershipUpdateSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        portfolio_services.membership_remove(actor=request.user, membership=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------- tasks and dependencies
+
+class TaskViewSet(ServiceViewSet):
+    serializer_class = s.TaskSerializer
+    filterset_class = TaskFilter
+    instance_kwarg = "task"
+    update_service = staticmethod(planning_services.task_update)
+    delete_service = staticmethod(planning_services.task_delete)
+
+    def get_queryset(self):
+        has_children = WorkItem.objects.filter(parent_id=OuterRef("pk"))
+        return work_item_list(actor=self.request.user).annotate(has_children=Exists(has_children)).order_by("id")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("lock_version", None)
+        project = data.pop("project")
+        if project.is_deleted:
+            raise drf_serializers.ValidationError({"project": ["No such object."]})
+        if data.get("description") is None:
+            data.pop("description", None)
+        try:
+            visible = project_get(actor=request.user, project_id=project.pk)
+        except NotFound:
+            raise drf_serializers.ValidationError({"project": [f"No such object: {project.pk}."]}) from None
+        task = planning_services.task_create(actor=request.user, project=visible, **data)
+        return Response(self.get_serializer(self.reread(task)).data, status=status.HTTP_201_CREATED)
+
+    def service_kwargs(self, data):
+        project = data.pop("project", None)
+        if project is not None and project.pk != self.get_object().project_id:
+            raise drf_serializers.ValidationError({"project": ["A task cannot move to another project."]})
+        if "description" in data and data["description"] is None:
+            data["description"] = ""
+        return data
+
+
+class DependencyViewSet(ServiceViewSet):
+    serializer_class = s.DependencySerializer
+    filterset_class = DependencyFilter
+    instance_kwarg = "dependency"
+    create_service = staticmethod(planning_services.dependency_create)
+    update_service = staticmethod(planning_services.dependency_update)
+    delete_service = staticmethod(planning_services.dependency_delete)
+
+    def get_queryset(self):
+        return dependency_list(actor=self.request.user).order_by("id")
+
+    def service_kwargs(self, data):
+        if "description" in data and data["description"] is None:
+            data["description"] = ""
+        return data
+
+
+# ---------------------------------------------------------------- resources
+
+class ResourceViewSet(ServiceViewSet):
+    serializer_class = s.ResourceSerializer
+    filterset_class = ResourceFilter
+    instance_kwarg = "resource"
+    create_service = staticmethod(resource_services.resource_create)
+    update_service = staticmethod(resource_services.resource_update)
+    delete_service = staticmethod(resource_services.resource_delete)
+
+    def get_queryset(self):
+        return resource_list(actor=self.request.user).order_by("id")
+
+
+class TaskResourceViewSet(ServiceViewSet):
+    serializer_class = s.TaskResourceSerializer
+    update_serializer_class = s.TaskResourceUpdateSerializer
+    filterset_class = TaskResourceFilter
+    instance_kwarg = "assignment"
+    create_service = staticmethod(resource_services.assignment_create)
+    update_service = staticmethod(resource_services.assignment_update)
+    delete_service = staticmethod(resource_services.assignment_delete)
+
+    def get_queryset(self):
+        return assignment_list(actor=self.request.user).order_by("id")
+
+    @extend_schema(request=s.TaskResourceUpdateSerializer)
+    def update(self, request, *args, **kwargs):
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=s.TaskResourceUpdateSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)

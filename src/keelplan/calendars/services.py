@@ -1,0 +1,130 @@
+"""Writes for working calendars and their exceptions. Workspace rows: staff, or Admin+ in some project."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from keelplan.calendars.models import ALL_DAYS, MONDAY_TO_FRIDAY, Calendar, CalendarException
+from keelplan.core.errors import Conflict, InvalidInput
+from keelplan.core.validation import require_int_range, require_text
+from keelplan.core.workspace import require_workspace_role
+from keelplan.portfolio.models import Role
+from keelplan.portfolio.services import check_lock_version
+from keelplan.sync.services import Change, ChangeAction, change_record, diff, snapshot
+
+CALENDAR_FIELDS = ("name", "working_days", "hours_per_day", "timezone")
+EXCEPTION_FIELDS = ("calendar", "start", "end", "description", "is_working")
+MAX_EXCEPTIONS = 5000
+
+
+def _validate(calendar: Calendar) -> None:
+    calendar.name = require_text(calendar.name, field="name", max_length=255)
+    require_int_range(calendar.working_days, field="working_days", low=1, high=ALL_DAYS)
+    try:
+        hours = Decimal(str(calendar.hours_per_day))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput("Must be a number.", field="hours_per_day") from None
+    if not Decimal("0.5") <= hours <= Decimal(24):
+        raise InvalidInput("Must be between 0.5 and 24.", field="hours_per_day")
+    calendar.hours_per_day = hours.quantize(Decimal("0.01"))
+    calendar.timezone = require_text(calendar.timezone or "UTC", field="timezone", max_length=64)
+
+
+def _clean_exceptions(rows) -> list[dict]:
+    if not isinstance(rows, list):
+        raise InvalidInput("Must be a list.", field="exceptions")
+    if len(rows) > MAX_EXCEPTIONS:
+        raise InvalidInput(f"At most {MAX_EXCEPTIONS} exceptions.", field="exceptions")
+    cleaned = []
+    for i, row in enumerate(rows):
+        start, end = row.get("start"), row.get("end") or row.get("start")
+        if not isinstance(start, dt.date):
+            raise InvalidInput(f"Exception {i}: a start date is required.", field="exceptions")
+        if not isinstance(end, dt.date) or end < start:
+            raise InvalidInput(f"Exception {i}: the end cannot be before the start.", field="exceptions")
+        description = require_text(row.get("description", ""), field="exceptions", max_length=255, allow_blank=True)
+        cleaned.append({"start": start, "end": end, "description": description,
+                        "is_working": bool(row.get("is_working", False))})
+    return cleaned
+
+
+def _replace_exceptions(calendar: Calendar, rows: list[dict]) -> list[Change]:
+    now = timezone.now()
+    old_ids = list(CalendarException.objects.filter(calendar=calendar).values_list("id", flat=True))
+    CalendarException.objects.filter(pk__in=old_ids).update(deleted_at=now, updated_at=now)
+    created = CalendarException.objects.bulk_create([CalendarException(calendar=calendar, **row) for row in rows])
+    changes = [Change("calendar_exception", i, ChangeAction.DELETED) for i in old_ids]
+    for exc in created:
+        if exc.pk is None:  # backends without RETURNING on bulk insert
+            exc = CalendarException.objects.filter(calendar=calendar, start=exc.start, end=exc.end).last()
+        changes.append(Change("calendar_exception", exc.pk, ChangeAction.CREATED,
+                              diff({}, snapshot(exc, EXCEPTION_FIELDS))))
+    return changes
+
+
+@transaction.atomic
+def calendar_create(
+    *, actor, name: str, working_days: int = MONDAY_TO_FRIDAY, hours_per_day=Decimal(8), timezone: str = "UTC",
+    exceptions: list[dict] | None = None,
+) -> Calendar:
+    require_workspace_role(actor, Role.ADMIN, action="create calendars")
+    calendar = Calendar(name=name, working_days=working_days, hours_per_day=hours_per_day, timezone=timezone,
+                        created_by=actor)
+    _validate(calendar)
+    rows = _clean_exceptions(exceptions or [])
+    calendar.save()
+    changes = [Change("calendar", calendar.pk, ChangeAction.CREATED, diff({}, snapshot(calendar, CALENDAR_FIELDS)))]
+    changes += _replace_exceptions(calendar, rows)
+    change_record(project=None, actor=actor, changes=changes)
+    return calendar
+
+
+@transaction.atomic
+def calendar_update(*, actor, calendar: Calendar, lock_version: int | None = None, exceptions=None, **fields) -> Calendar:
+    """Change a calendar; ``exceptions``, when given, replaces the whole exception list."""
+    unknown = set(fields) - set(CALENDAR_FIELDS)
+    if unknown:
+        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+    require_workspace_role(actor, Role.ADMIN, action="change calendars")
+    calendar = Calendar.objects.select_for_update().get(pk=calendar.pk)
+    check_lock_version(calendar, lock_version)
+    before = snapshot(calendar, CALENDAR_FIELDS)
+    for key, value in fields.items():
+        setattr(calendar, key, value)
+    _validate(calendar)
+    rows = _clean_exceptions(exceptions) if exceptions is not None else None
+    changes = []
+    own = diff(before, snapshot(calendar, CALENDAR_FIELDS))
+    if rows is not None:
+        changes += _replace_exceptions(calendar, rows)
+    if own or changes:
+        calendar.lock_version += 1
+        calendar.updated_at = timezone.now()
+        calendar.save()
+        changes.insert(0, Change("calendar", calendar.pk, ChangeAction.UPDATED, own))
+        change_record(project=None, actor=actor, changes=changes)
+    return calendar
+
+
+def calendar_reference_count(calendar: Calendar) -> int:
+    return (calendar.projects.filter(deleted_at__isnull=True).count()
+            + calendar.work_items.filter(deleted_at__isnull=True).count()
+            + calendar.resources.filter(deleted_at__isnull=True).count())
+
+
+@transaction.atomic
+def calendar_delete(*, actor, calendar: Calendar) -> None:
+    """Soft-delete a calendar no live project, task or resource uses (409 ``calendar_in_use`` otherwise)."""
+    require_workspace_role(actor, Role.ADMIN, action="delete calendars")
+    Calendar.objects.select_for_update().filter(pk=calendar.pk).first()
+    used = calendar_reference_count(calendar)
+    if used:
+        raise Conflict(f"The calendar is used by {used} project(s), task(s) or resource(s).", code="calendar_in_use",
+                       reference_count=used)
+    now = timezone.now()
+    Calendar.objects.filter(pk=calendar.pk).update(deleted_at=now, updated_at=now, lock_version=calendar.lock_version + 1)
+    change_record(project=None, actor=actor, changes=[Change("calendar", calendar.pk, ChangeAction.DELETED)])

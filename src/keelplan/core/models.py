@@ -1,0 +1,48 @@
+"""Abstract model bases shared by every app: timestamps, soft delete, optimistic locking, client uids."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class LiveQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+
+class LiveManager(models.Manager.from_queryset(LiveQuerySet)):
+    """The default manager: soft-deleted rows are invisible unless asked for through ``all_objects``."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class DomainModel(models.Model):
+    """A mutable, soft-deletable, optimistically locked row.
+
+    Invariants: ``lock_version`` grows by one on every write made through a service; a row with
+    ``deleted_at`` set answers 404 everywhere and is kept as a tombstone for the sync feed.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lock_version = models.PositiveIntegerField(default=0)
+
+    objects = LiveManager()
+    all_objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_objects"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

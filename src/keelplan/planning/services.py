@@ -1,0 +1,373 @@
+"""Writes for work items and dependencies: role checks, domain validation, cascades, the change log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from keelplan.core.errors import Conflict, CyclicDependency, InvalidInput, NotFound, PermissionDenied
+from keelplan.core.validation import require_int_range, require_text
+from keelplan.planning.graph import find_cycle
+from keelplan.planning.models import (
+    DATED_CONSTRAINTS, MAX_DURATION_DAYS, ConstraintType, Dependency, DependencyType, LagUnit, Priority,
+    SchedulingMode, Status, WorkItem, WorkItemType,
+)
+from keelplan.portfolio.models import Membership, Project, Role
+from keelplan.portfolio.selectors import require_role, role_in
+from keelplan.portfolio.services import check_lock_version
+from keelplan.sync.services import Change, ChangeAction, change_record, diff, project_write_lock, snapshot
+
+TASK_FIELDS = (
+    "name", "description", "parent", "position", "status", "type", "priority", "assignee", "duration",
+    "is_milestone", "scheduling_mode", "manual_start", "manual_finish", "constraint_type", "constraint_date",
+    "deadline", "calendar", "percent_complete", "actual_start", "actual_finish",
+)
+# What a Member may change on a work item assigned to them.
+MEMBER_FORBIDDEN_FIELDS = frozenset({"assignee", "parent"})
+DEPENDENCY_FIELDS = ("predecessor", "successor", "dep_type", "lag", "lag_unit", "description")
+LAG_LIMITS = {LagUnit.WORKING_DAYS: 36525, LagUnit.ELAPSED_DAYS: 36525, LagUnit.PERCENT: 10000}
+
+
+# ---------------------------------------------------------------- reference data
+
+def default_status() -> Status:
+    return Status.objects.filter(is_default=True).first() or Status.objects.order_by("position").first()
+
+
+def default_type() -> WorkItemType:
+    return WorkItemType.objects.filter(is_default=True).first() or WorkItemType.objects.order_by("position").first()
+
+
+def default_priority() -> Priority:
+    return Priority.objects.filter(is_default=True).first() or Priority.objects.order_by("position").first()
+
+
+# ---------------------------------------------------------------- work items
+
+def _may_edit_task(role: int | None, actor, task: WorkItem) -> bool:
+    if role is None:
+        return False
+    if role >= Role.ADMIN:
+        return True
+    return role == Role.MEMBER and _is_assigned_to(actor, task)
+
+
+def _is_assigned_to(actor, task: WorkItem) -> bool:
+    if task.assignee_id == actor.pk:
+        return True
+    return task.assignments.filter(resource__user_id=actor.pk).exists()
+
+
+def _as_date(value, field: str):
+    if value is not None and not isinstance(value, dt.date):
+        raise InvalidInput("Must be a date (YYYY-MM-DD).", field=field)
+    return value
+
+
+def _validate_task(task: WorkItem, changed: set[str]) -> None:
+    """Rules that involve one work item's own fields, checked after the new values are applied."""
+    task.name = require_text(task.name, field="name", max_length=512)
+    require_int_range(task.duration, field="duration", low=0, high=MAX_DURATION_DAYS)
+    try:
+        pct = Decimal(str(task.percent_complete))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput("Must be a number.", field="percent_complete") from None
+    if not Decimal(0) <= pct <= Decimal(100):
+        raise InvalidInput("Must be between 0 and 100.", field="percent_complete")
+    task.percent_complete = pct.quantize(Decimal("0.01"))
+    for name in ("manual_start", "manual_finish", "constraint_date", "deadline", "actual_start", "actual_finish"):
+        _as_date(getattr(task, name), name)
+    if task.constraint_type not in ConstraintType.values:
+        raise InvalidInput(f"Must be one of {', '.join(ConstraintType.values)}.", field="constraint_type")
+    if task.constraint_type in DATED_CONSTRAINTS:
+        if task.constraint_date is None:
+            raise InvalidInput(f"A {task.constraint_type} constraint needs a date.", field="constraint_date")
+    elif "constraint_type" in changed:
+        task.constraint_date = None
+    elif task.constraint_date is not None and "constraint_date" in changed:
+        raise InvalidInput("ASAP and ALAP constraints take no date; set constraint_type too.", field="constraint_date")
+    if task.scheduling_mode not in SchedulingMode.values:
+        raise InvalidInput("Must be 'auto' or 'manual'.", field="scheduling_mode")
+    if task.scheduling_mode == SchedulingMode.MANUAL:
+        if task.manual_start is None:
+            raise InvalidInput("A manually scheduled task needs a start date.", field="manual_start")
+        if task.manual_finish is None:
+            task.manual_finish = task.manual_start
+        if task.manual_finish < task.manual_start:
+            raise InvalidInput("The finish cannot be before the start.", field="manual_finish")
+    if task.actual_finish is not None:
+        if task.actual_start is None:
+            raise InvalidInput("A task with an actual finish needs an actual start.", field="actual_start")
+        if task.actual_finish < task.actual_start:
+            raise InvalidInput("The actual finish cannot be before the actual start.", field="actual_finish")
+    if task.is_milestone:
+        task.duration = 0
+    if task.calendar is not None and task.calendar.is_deleted:
+        raise InvalidInput("The calendar does not exist.", field="calendar")
+
+
+def _validate_assignee(project: Project, assignee) -> None:
+    if assignee is None:
+        return
+    if not Membership.objects.filter(project=project, user=assignee).exists():
+        raise InvalidInput("The assignee must be a member of the project.", field="assignee")
+
+
+def _validate_parent(task: WorkItem, parent: WorkItem | None) -> None:
+    if parent is None:
+        return
+    if parent.is_deleted or parent.project_id != task.project_id:
+        raise InvalidInput("The parent must be a task of the same project.", field="parent")
+    node = parent
+    while node is not None:
+        if task.pk is not None and node.pk == task.pk:
+            raise InvalidInput("A task cannot sit under itself or its own subtasks.", field="parent",
+                               code="cyclic_parent")
+        node = node.parent
+
+
+def _check_graph(
+    project: Project, *, extra_link=None, exclude_link: int | None = None, parent_override=None,
+    field: str = "predecessor",
+) -> None:
+    """Refuse the write if the project's links (less ``exclude_link``, plus ``extra_link``, with
+    ``parent_override`` applied to the WBS) would form a cycle."""
+    rows = list(WorkItem.objects.filter(project=project).values_list("id", "parent_id"))
+    parent_of = dict(rows)
+    if parent_override:
+        parent_of.update(parent_override)
+    links = list(
+        Dependency.objects.filter(project=project).exclude(pk=exclude_link).values_list("predecessor_id", "successor_id")
+    )
+    if extra_link is not None:
+        links.append(extra_link)
+    cycle = find_cycle(parent_of.keys(), parent_of, links)
+    if cycle:
+        names = dict(WorkItem.objects.filter(pk__in=set(cycle)).values_list("id", "name"))
+        raise CyclicDependency(cycle, names=[f"{names.get(t, t)} (#{t})" for t in cycle], field=field)
+
+
+@transaction.atomic
+def task_create(*, actor, project: Project, name: str, **fields) -> WorkItem:
+    """Create a work item (Admin or above)."""
+    require_role(actor, project, Role.ADMIN, action="create tasks")
+    unknown = set(fields) - set(TASK_FIELDS)
+    if unknown:
+        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+    project_write_lock(project)
+    task = WorkItem(project=project, author=actor, name=name)
+    task.status = fields.pop("status", None) or default_status()
+    task.type = fields.pop("type", None) or default_type()
+    task.priority = fields.pop("priority", None) or default_priority()
+    for key, value in fields.items():
+        setattr(task, key, value)
+    if task.type.is_milestone and "is_milestone" not in fields:
+        task.is_milestone = True
+    _validate_task(task, set(fields) | {"name"})
+    _validate_assignee(project, task.assignee)
+    _validate_parent(task, task.parent)
+    if "position" not in fields:
+        last = WorkItem.all_objects.filter(project=project).order_by("-position").values_list("position", flat=True).first()
+        task.position = (last or 0) + 1
+    task.save()
+    change_record(project=project, actor=actor, changes=[
+        Change("work_item", task.pk, ChangeAction.CREATED, diff({}, snapshot(task, TASK_FIELDS)))
+    ])
+    return task
+
+
+@transaction.atomic
+def task_update(*, actor, task: WorkItem, lock_version: int | None = None, **fields) -> WorkItem:
+    """Change a work item: Admin and above any task; a Member only tasks assigned to them (not their
+    assignee or parent)."""
+    unknown = set(fields) - set(TASK_FIELDS)
+    if unknown:
+        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+    project = task.project
+    role = require_role(actor, project, Role.VIEWER, action="view this project")
+    if not _may_edit_task(role, actor, task):
+        raise PermissionDenied("Your role may not edit this task.")
+    if role < Role.ADMIN:
+        forbidden = sorted(MEMBER_FORBIDDEN_FIELDS & set(fields))
+        if forbidden:
+            raise PermissionDenied("Only an Admin may change this field.", field=forbidden[0])
+    project_write_lock(project)
+    task = WorkItem.objects.select_for_update().filter(pk=task.pk).first()
+    if task is None:
+        raise NotFound("Task not found.")
+    check_lock_version(task, lock_version)
+    before = snapshot(task, TASK_FIELDS)
+    old_parent_id = task.parent_id
+    for key, value in fields.items():
+        if key in ("status", "type", "priority") and value is None:
+            raise InvalidInput("This field may not be null.", field=key)
+        setattr(task, key, value)
+    _validate_task(task, set(fields))
+    if "assignee" in fields:
+        _validate_assignee(project, task.assignee)
+    if task.parent_id != old_parent_id:
+        _validate_parent(task, task.parent)
+        _check_graph(project, parent_override={task.pk: task.parent_id}, field="parent")
+    changes = diff(before, snapshot(task, TASK_FIELDS))
+    if not changes:
+        return task
+    task.lock_version += 1
+    task.updated_at = timezone.now()
+    task.save()
+    change_record(project=project, actor=actor, changes=[Change("work_item", task.pk, ChangeAction.UPDATED, changes)])
+    return task
+
+
+def _subtree_ids(root: WorkItem) -> list[int]:
+    ids, frontier = [root.pk], [root.pk]
+    while frontier:
+        frontier = list(WorkItem.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+        ids.extend(frontier)
+    return ids
+
+
+@transaction.atomic
+def task_delete(*, actor, task: WorkItem) -> None:
+    """Soft-delete a work item (Admin or above) with its subtasks, their dependencies and assignments."""
+    from keelplan.resources.models import Assignment
+
+    project = task.project
+    require_role(actor, project, Role.ADMIN, action="delete tasks")
+    project_write_lock(project)
+    ids = _subtree_ids(task)
+    now = timezone.now()
+    link_ids = list(
+        Dependency.objects.filter(project=project)
+        .filter(predecessor_id__in=ids).values_list("id", flat=True)
+        .union(Dependency.objects.filter(project=project, successor_id__in=ids).values_list("id", flat=True))
+    )
+    assignment_ids = list(Assignment.objects.filter(work_item_id__in=ids).values_list("id", flat=True))
+    Dependency.objects.filter(pk__in=link_ids).update(deleted_at=now, updated_at=now)
+    Assignment.objects.filter(pk__in=assignment_ids).update(deleted_at=now, updated_at=now)
+    WorkItem.objects.filter(pk__in=ids).update(deleted_at=now, updated_at=now)
+    change_record(project=project, actor=actor, changes=(
+        [Change("dependency", i, ChangeAction.DELETED) for i in sorted(link_ids)]
+        + [Change("assignment", i, ChangeAction.DELETED) for i in sorted(assignment_ids)]
+        + [Change("work_item", i, ChangeAction.DELETED) for i in ids]
+    ))
+
+
+# ---------------------------------------------------------------- dependencies
+
+def _validate_link_values(dep_type, lag, lag_unit) -> None:
+    if dep_type not in DependencyType.values:
+        raise InvalidInput("Must be one of FS, SS, FF, SF.", field="dep_type")
+    if lag_unit not in LagUnit.values:
+        raise InvalidInput("Must be one of wd (working days), ed (elapsed days), pct (percent).", field="lag_unit")
+    limit = LAG_LIMITS[lag_unit]
+    require_int_range(lag, field="lag", low=-limit, high=limit)
+
+
+def _validate_link_ends(predecessor: WorkItem, successor: WorkItem) -> None:
+    if predecessor is None or predecessor.is_deleted:
+        raise InvalidInput("The predecessor does not exist.", field="predecessor")
+    if successor is None or successor.is_deleted:
+        raise InvalidInput("The successor does not exist.", field="successor")
+    if predecessor.pk == successor.pk:
+        raise InvalidInput("A task cannot depend on itself.", field="successor", code="self_dependency")
+    if predecessor.project_id != successor.project_id:
+        raise InvalidInput("Predecessor and successor must belong to the same project.", field="predecessor",
+                           code="cross_project_dependency")
+
+
+def _save_link(dependency: Dependency) -> None:
+    try:
+        with transaction.atomic():
+            dependency.save()
+    except IntegrityError:
+        raise Conflict("These two tasks are already linked with this type.", field="successor",
+                       code="duplicate_dependency") from None
+
+
+@transaction.atomic
+def dependency_create(
+    *, actor, predecessor: WorkItem, successor: WorkItem, dep_type: str = DependencyType.FS, lag: int = 0,
+    lag_unit: str = LagUnit.ELAPSED_DAYS, description: str = "",
+) -> Dependency:
+    """Link two work items of one project (Scheduler or above). Refuses self-links, cross-project links,
+    duplicates and anything that would close a cycle."""
+    if successor is None or successor.is_deleted:
+        raise InvalidInput("The successor does not exist.", field="successor")
+    project = successor.project
+    if role_in(actor, project) is None:
+        raise InvalidInput("The successor does not exist.", field="successor")
+    require_role(actor, project, Role.SCHEDULER, action="manage dependencies")
+    _validate_link_ends(predecessor, successor)
+    _validate_link_values(dep_type, lag, lag_unit)
+    project_write_lock(project)
+    if Dependency.objects.filter(predecessor=predecessor, successor=successor, dep_type=dep_type).exists():
+        raise Conflict("These two tasks are already linked with this type.", field="successor",
+                       code="duplicate_dependency")
+    _check_graph(project, extra_link=(predecessor.pk, successor.pk))
+    dependency = Dependency(project=project, predecessor=predecessor, successor=successor, dep_type=dep_type, lag=lag,
+                            lag_unit=lag_unit, description=description or "", created_by=actor)
+    _save_link(dependency)
+    change_record(project=project, actor=actor, changes=[
+        Change("dependency", dependency.pk, ChangeAction.CREATED, diff({}, snapshot(dependency, DEPENDENCY_FIELDS)))
+    ])
+    return dependency
+
+
+@transaction.atomic
+def dependency_update(*, actor, dependency: Dependency, lock_version: int | None = None, **fields) -> Dependency:
+    """Change a link's ends, type or lag (Scheduler or above), with the same checks as creating it."""
+    unknown = set(fields) - set(DEPENDENCY_FIELDS)
+    if unknown:
+        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+    project = dependency.project
+    require_role(actor, project, Role.SCHEDULER, action="manage dependencies")
+    project_write_lock(project)
+    dependency = Dependency.objects.select_for_update().filter(pk=dependency.pk).first()
+    if dependency is None:
+        raise NotFound("Dependency not found.")
+    check_lock_version(dependency, lock_version)
+    before = snapshot(dependency, DEPENDENCY_FIELDS)
+    for key, value in fields.items():
+        setattr(dependency, key, value)
+    if dependency.description is None:
+        dependency.description = ""
+    _validate_link_ends(dependency.predecessor, dependency.successor)
+    if dependency.successor.project_id != project.pk:
+        raise InvalidInput("A dependency cannot move to another project.", field="successor",
+                           code="cross_project_dependency")
+    _validate_link_values(dependency.dep_type, dependency.lag, dependency.lag_unit)
+    changes = diff(before, snapshot(dependency, DEPENDENCY_FIELDS))
+    if not changes:
+        return dependency
+    if "predecessor" in changes or "successor" in changes:
+        rows = Dependency.objects.filter(project=project).exclude(pk=dependency.pk)
+        if rows.filter(predecessor=dependency.predecessor, successor=dependency.successor,
+                       dep_type=dependency.dep_type).exists():
+            raise Conflict("These two tasks are already linked with this type.", field="successor",
+                           code="duplicate_dependency")
+        _check_graph(project, extra_link=(dependency.predecessor_id, dependency.successor_id),
+                     exclude_link=dependency.pk)
+    dependency.lock_version += 1
+    dependency.updated_at = timezone.now()
+    _save_link(dependency)
+    change_record(project=project, actor=actor, changes=[
+        Change("dependency", dependency.pk, ChangeAction.UPDATED, changes)
+    ])
+    return dependency
+
+
+@transaction.atomic
+def dependency_delete(*, actor, dependency: Dependency) -> None:
+    """Soft-delete a link (Scheduler or above)."""
+    project = dependency.project
+    require_role(actor, project, Role.SCHEDULER, action="manage dependencies")
+    project_write_lock(project)
+    now = timezone.now()
+    updated = Dependency.objects.filter(pk=dependency.pk).update(deleted_at=now, updated_at=now,
+                                                                  lock_version=dependency.lock_version + 1)
+    if not updated:
+        raise NotFound("Dependency not found.")
+    change_record(project=project, actor=actor, changes=[Change("dependency", dependency.pk, ChangeAction.DELETED)])

@@ -1,0 +1,253 @@
+"""Writes for projects and memberships. Every function checks the actor's role, validates, writes and logs
+the change in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from keelplan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleLockVersion
+from keelplan.core.validation import IDENTIFIER_RE, require_text
+from keelplan.portfolio.models import Membership, Project, Role
+from keelplan.portfolio.selectors import require_role, role_in
+from keelplan.sync.services import (
+    Change, ChangeAction, change_record, diff, project_write_lock, snapshot, stream_create_for_project,
+)
+
+PROJECT_FIELDS = (
+    "name", "identifier", "description", "parent", "start_date", "status_date", "calendar",
+    "default_member_role", "is_public", "is_active",
+)
+# Fields an Admin may change; re-parenting also needs Admin on the new parent.
+PROJECT_SETTINGS = frozenset(PROJECT_FIELDS)
+MEMBERSHIP_FIELDS = ("project", "user", "role")
+
+
+def check_lock_version(row, lock_version: int | None) -> None:
+    """Optimistic lock: a client that sends the version it read gets 409 if the row moved on since."""
+    if lock_version is not None and lock_version != row.lock_version:
+        raise StaleLockVersion(expected=lock_version, current=row.lock_version)
+
+
+def _unique_identifier(base: str) -> str:
+    base = (slugify(base)[:90] or "project").strip("-_") or "project"
+    if not base[0].isalpha():
+        base = f"p-{base}"[:90]
+    candidate, n = base, 1
+    while Project.all_objects.filter(identifier=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _validate_identifier(identifier: str, *, exclude_pk=None) -> str:
+    identifier = require_text(identifier, field="identifier", max_length=100)
+    if not IDENTIFIER_RE.match(identifier):
+        raise InvalidInput(
+            "Use lower-case letters, digits, '-' and '_', starting with a letter.", field="identifier"
+        )
+    if Project.all_objects.filter(identifier=identifier).exclude(pk=exclude_pk).exists():
+        raise Conflict(f"The identifier {identifier!r} is already taken.", field="identifier", code="duplicate_identifier")
+    return identifier
+
+
+def _validate_parent(actor, parent: Project | None, *, project: Project | None = None) -> None:
+    if parent is None:
+        return
+    if parent.is_deleted:
+        raise InvalidInput("The parent project does not exist.", field="parent")
+    role = role_in(actor, parent)
+    if role is None:
+        raise InvalidInput("The parent project does not exist.", field="parent")
+    if role < Role.ADMIN:
+        raise PermissionDenied("Adding a subproject needs Admin or above in the parent project.", field="parent")
+    if project is not None:
+        node = parent
+        while node is not None:
+            if node.pk == project.pk:
+                raise InvalidInput("A project cannot sit under itself or its own subprojects.", field="parent",
+                                   code="cyclic_parent")
+            node = node.parent
+
+
+def _validate_dates(start_date, status_date) -> None:
+    if not isinstance(start_date, dt.date):
+        raise InvalidInput("A start date is required.", field="start_date")
+    if status_date is not None and not isinstance(status_date, dt.date):
+        raise InvalidInput("Must be a date.", field="status_date")
+
+
+def _validate_calendar(calendar) -> None:
+    if calendar is not None and calendar.is_deleted:
+        raise InvalidInput("The calendar does not exist.", field="calendar")
+
+
+@transaction.atomic
+def project_create(
+    *, actor, name: str, start_date: dt.date, identifier: str | None = None, description: str = "",
+    parent: Project | None = None, status_date: dt.date | None = None, calendar=None,
+    default_member_role: int = Role.MEMBER, is_public: bool = False, is_active: bool = True,
+) -> Project:
+    """Create a project; the actor becomes its Owner."""
+    name = require_text(name, field="name", max_length=255)
+    identifier = _validate_identifier(identifier) if identifier else _unique_identifier(name)
+    _validate_dates(start_date, status_date)
+    _validate_parent(actor, parent)
+    _validate_calendar(calendar)
+    if default_member_role not in Role.values or default_member_role >= Role.OWNER:
+        raise InvalidInput("Must be one of 1, 100, 200, 300.", field="default_member_role")
+    project = Project(
+        name=name, identifier=identifier, description=description or "", parent=parent, start_date=start_date,
+        status_date=status_date, calendar=calendar, default_member_role=default_member_role, is_public=is_public,
+        is_active=is_active, created_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            project.save()
+    except IntegrityError:
+        raise Conflict(f"The identifier {identifier!r} is already taken.", field="identifier",
+                       code="duplicate_identifier") from None
+    stream_create_for_project(project)
+    owner = Membership.objects.create(project=project, user=actor, role=Role.OWNER, role_changed_at=timezone.now())
+    change_record(project=project, actor=actor, changes=[
+        Change("project", project.pk, ChangeAction.CREATED, diff({}, snapshot(project, PROJECT_FIELDS))),
+        Change("membership", owner.pk, ChangeAction.CREATED, diff({}, snapshot(owner, MEMBERSHIP_FIELDS))),
+    ])
+    return project
+
+
+@transaction.atomic
+def project_update(*, actor, project: Project, lock_version: int | None = None, **fields) -> Project:
+    """Change project settings (Admin or above)."""
+    unknown = set(fields) - PROJECT_SETTINGS
+    if unknown:
+        raise InvalidInput(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
+    require_role(actor, project, Role.ADMIN, action="change project settings")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    check_lock_version(project, lock_version)
+    before = snapshot(project, PROJECT_FIELDS)
+    if "name" in fields:
+        fields["name"] = require_text(fields["name"], field="name", max_length=255)
+    if "identifier" in fields:
+        fields["identifier"] = _validate_identifier(fields["identifier"], exclude_pk=project.pk)
+    if "parent" in fields and fields["parent"] != project.parent:
+        _validate_parent(actor, fields["parent"], project=project)
+    if "calendar" in fields:
+        _validate_calendar(fields["calendar"])
+    if "default_member_role" in fields and (
+        fields["default_member_role"] not in Role.values or fields["default_member_role"] >= Role.OWNER
+    ):
+        raise InvalidInput("Must be one of 1, 100, 200, 300.", field="default_member_role")
+    if "description" in fields and fields["description"] is None:
+        fields["description"] = ""
+    for key, value in fields.items():
+        setattr(project, key, value)
+    _validate_dates(project.start_date, project.status_date)
+    changes = diff(before, snapshot(project, PROJECT_FIELDS))
+    if not changes:
+        return project
+    project.lock_version += 1
+    project.updated_at = timezone.now()
+    project.save()
+    change_record(project=project, actor=actor, changes=[Change("project", project.pk, ChangeAction.UPDATED, changes)])
+    return project
+
+
+@transaction.atomic
+def project_delete(*, actor, project: Project) -> None:
+    """Soft-delete a project (Owner). Its rows become invisible with it; live subprojects block the delete."""
+    require_role(actor, project, Role.OWNER, action="delete the project")
+    if Project.objects.filter(parent=project).exists():
+        raise Conflict("Delete or move this project's subprojects first.", code="has_subprojects")
+    now = timezone.now()
+    Project.objects.filter(pk=project.pk).update(deleted_at=now, updated_at=now, lock_version=project.lock_version + 1)
+    change_record(project=project, actor=actor, changes=[Change("project", project.pk, ChangeAction.DELETED)])
+
+
+def _validate_role_value(role) -> int:
+    if isinstance(role, bool) or role not in Role.values:
+        raise InvalidInput("Must be one of 1, 100, 200, 300, 400.", field="role")
+    return int(role)
+
+
+def _live_owner_count(project: Project) -> int:
+    return Membership.objects.filter(project=project, role=Role.OWNER).count()
+
+
+@transaction.atomic
+def membership_add(*, actor, project: Project, user, role: int | None = None) -> Membership:
+    """Add a person to the project (Owner only), at a role strictly below the actor's."""
+    caller = require_role(actor, project, Role.OWNER, action="add members")
+    role = project.default_member_role if role is None else _validate_role_value(role)
+    if role >= caller:
+        raise PermissionDenied("You can only give a role below your own.", field="role")
+    if user is None or not user.is_active:
+        raise InvalidInput("No such active user.", field="user")
+    project_write_lock(project)
+    if Membership.objects.filter(project=project, user=user).exists():
+        raise Conflict(f"{user.username} is already a member of this project.", field="user",
+                       code="duplicate_membership")
+    membership = Membership.objects.create(project=project, user=user, role=role, role_changed_at=timezone.now())
+    change_record(project=project, actor=actor, changes=[
+        Change("membership", membership.pk, ChangeAction.CREATED, diff({}, snapshot(membership, MEMBERSHIP_FIELDS)))
+    ])
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(*, actor, membership: Membership, role: int, lock_version: int | None = None) -> Membership:
+    """Change a member's role (Owner only). The new role, and the member's current role unless it is the
+    actor's own membership, must be below the actor's. The last Owner cannot be demoted."""
+    project = membership.project
+    caller = require_role(actor, project, Role.OWNER, action="change member roles")
+    role = _validate_role_value(role)
+    project_write_lock(project)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    check_lock_version(membership, lock_version)
+    is_self = membership.user_id == actor.pk
+    if role >= caller:
+        raise PermissionDenied("You can only give a role below your own.", field="role")
+    if not is_self and membership.role >= caller:
+        raise PermissionDenied("You can only change the role of members ranked below you.", field="role")
+    if membership.role == role:
+        return membership
+    if membership.role == Role.OWNER and _live_owner_count(project) <= 1:
+        raise InvalidInput("The project's last Owner cannot be demoted.", field="role", code="last_owner")
+    before = snapshot(membership, MEMBERSHIP_FIELDS)
+    membership.role = role
+    membership.role_changed_at = timezone.now()
+    membership.lock_version += 1
+    membership.updated_at = membership.role_changed_at
+    membership.save()
+    change_record(project=project, actor=actor, changes=[
+        Change("membership", membership.pk, ChangeAction.UPDATED, diff(before, snapshot(membership, MEMBERSHIP_FIELDS)))
+    ])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor, membership: Membership) -> None:
+    """Remove a member: anyone may remove themselves; removing someone else needs Owner and a lower-ranked
+    member. The last Owner cannot be removed."""
+    project = membership.project
+    caller = role_in(actor, project)
+    if caller is None:
+        raise NotFound("Project not found.")
+    project_write_lock(project)
+    membership = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+    if membership is None:
+        raise NotFound("Member not found.")
+    if membership.user_id != actor.pk:
+        if caller < Role.OWNER:
+            raise PermissionDenied("Only an Owner can remove other members.")
+        if membership.role >= caller:
+            raise PermissionDenied("You can only remove members ranked below you.")
+    if membership.role == Role.OWNER and _live_owner_count(project) <= 1:
+        raise InvalidInput("The project's last Owner cannot be removed.", field="user", code="last_owner")
+    now = timezone.now()
+    Membership.objects.filter(pk=membership.pk).update(deleted_at=now, updated_at=now,
+                                                       lock_version=membership.lock_version + 1)
+    change_record(project=project, actor=actor, changes=[Change("membership", membership.pk, ChangeAction.DELETED)])

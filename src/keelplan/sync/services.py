@@ -1,0 +1,94 @@
+"""Appending to the change log. Every service that writes a row calls ``change_record`` in its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import models, transaction
+
+from keelplan.sync.models import ChangeAction, ChangeEvent, ChangeStream
+
+WORKSPACE_STREAM = "workspace"
+
+
+def _plain(value):
+    """A JSON-safe form of a field value, as it would appear in an API."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict:
+    """The current values of ``fields`` (foreign keys as ids), for diffing after a change."""
+    values = {}
+    for name in fields:
+        f = instance._meta.get_field(name)
+        values[name] = _plain(getattr(instance, f.attname))
+    return values
+
+
+def diff(before: dict, after: dict) -> dict:
+    """``{field: [old, new]}`` for the fields whose value changed."""
+    return {k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]}
+
+
+@dataclass
+class Change:
+    entity: str
+    entity_id: int
+    action: str
+    changes: dict = field(default_factory=dict)
+
+
+def stream_create_for_project(project) -> ChangeStream:
+    return ChangeStream.objects.create(key=f"project:{project.pk}", project=project)
+
+
+def _locked_stream(project) -> ChangeStream:
+    if project is None:
+        stream, _ = ChangeStream.objects.get_or_create(key=WORKSPACE_STREAM)
+        return ChangeStream.objects.select_for_update().get(pk=stream.pk)
+    return ChangeStream.objects.select_for_update().get(project=project)
+
+
+def project_write_lock(project) -> ChangeStream:
+    """Lock the project's stream row for the rest of the transaction, serialising writers of that project.
+
+    Services that validate against the project's current state (cycles, last owner) take it before they read.
+    """
+    assert transaction.get_connection().in_atomic_block, "project_write_lock needs a transaction"
+    return _locked_stream(project)
+
+
+def change_record(*, project, actor, changes: Sequence[Change]) -> None:
+    """Append ``changes`` to the project's stream (or the workspace's when ``project`` is None)."""
+    if not changes:
+        return
+    assert transaction.get_connection().in_atomic_block, "change_record must run inside the write's transaction"
+    stream = _locked_stream(project)
+    first = stream.last_seq + 1
+    ChangeStream.objects.filter(pk=stream.pk).update(last_seq=stream.last_seq + len(changes))
+    stream.last_seq += len(changes)
+    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    ChangeEvent.objects.bulk_create(
+        [
+            ChangeEvent(
+                stream=stream, seq=first + i, entity=c.entity, entity_id=c.entity_id, action=c.action,
+                changes={k: [_plain(a), _plain(b)] for k, (a, b) in c.changes.items()}, actor_id=actor_id,
+            )
+            for i, c in enumerate(changes)
+        ]
+    )
+
+
+__all__ = ["Change", "ChangeAction", "change_record", "diff", "project_write_lock", "snapshot", "stream_create_for_project"]
