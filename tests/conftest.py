@@ -1,0 +1,63 @@
+"""Shared test helpers: people, projects and clients made through the real services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from keelplan.accounts.services import user_create
+from keelplan.portfolio.models import Role
+from keelplan.portfolio.services import membership_add, project_create
+
+_counter = itertools.count(1)
+
+
+def make_user(username: str | None = None, **kwargs):
+    username = username or f"user{next(_counter)}"
+    return user_create(username=username, password=kwargs.pop("password", "correct-horse-9"), **kwargs)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+def make_project(owner, name: str = "Apollo", **kwargs):
+    kwargs.setdefault("start_date", dt.date(2026, 1, 5))
+    return project_create(actor=owner, name=name, **kwargs)
+
+
+@pytest.fixture
+def owner(db):
+    return make_user("owner", full_name="Olive Owner")
+
+
+@pytest.fixture
+def project(owner):
+    return make_project(owner)
+
+
+@pytest.fixture
+def members(project, owner):
+    """One user per role in ``project``, keyed by role name (``viewer`` ... ``owner``)."""
+    people = {"owner": owner}
+    for role in (Role.VIEWER, Role.MEMBER, Role.SCHEDULER, Role.ADMIN):
+        user = make_user(role.label.lower())
+        membership_add(actor=owner, project=project, user=user, role=role)
+        people[role.label.lower()] = user
+    return people
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("outsider")
+
+
+@pytest.fixture
+def api(owner):
+    return client_for(owner)
