@@ -1,7 +1,16 @@
 from django.contrib import admin
 
-from keelplan.calendars import models
+from keelplan.calendars.models import Calendar, CalendarException
 
-for model in (m for m in vars(models).values() if isinstance(m, type) and issubclass(m, models.models.Model)
-              and not m._meta.abstract and m.__module__ == models.__name__):
-    admin.site.register(model)
+
+class CalendarExceptionInline(admin.TabularInline):
+    model = CalendarException
+    extra = 0
+    fields = ("start", "end", "description", "is_working", "deleted_at")
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "working_days", "hours_per_day", "timezone", "deleted_at")
+    search_fields = ("name",)
+    inlines = [CalendarExceptionInline]

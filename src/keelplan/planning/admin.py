@@ -1,7 +1,26 @@
 from django.contrib import admin
 
-from keelplan.planning import models
+from keelplan.planning.models import Dependency, Priority, Status, WorkItem, WorkItemType
 
-for model in (m for m in vars(models).values() if isinstance(m, type) and issubclass(m, models.models.Model)
-              and not m._meta.abstract and m.__module__ == models.__name__):
-    admin.site.register(model)
+
+@admin.register(WorkItem)
+class WorkItemAdmin(admin.ModelAdmin):
+    list_display = ("name", "project", "duration", "early_start", "early_finish", "total_float", "is_critical",
+                    "deleted_at")
+    list_filter = ("is_critical", "status")
+    search_fields = ("name",)
+    raw_id_fields = ("project", "parent", "assignee", "author", "calendar")
+    readonly_fields = ("early_start", "early_finish", "late_start", "late_finish", "total_float", "free_float",
+                       "is_critical")
+
+
+@admin.register(Dependency)
+class DependencyAdmin(admin.ModelAdmin):
+    list_display = ("predecessor", "successor", "dep_type", "lag", "lag_unit", "deleted_at")
+    list_filter = ("dep_type",)
+    raw_id_fields = ("project", "predecessor", "successor", "created_by")
+
+
+@admin.register(Status, WorkItemType, Priority)
+class ReferenceDataAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "position")

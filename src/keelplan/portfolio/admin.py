@@ -1,7 +1,18 @@
 from django.contrib import admin
 
-from keelplan.portfolio import models
+from keelplan.portfolio.models import Membership, Project
 
-for model in (m for m in vars(models).values() if isinstance(m, type) and issubclass(m, models.models.Model)
-              and not m._meta.abstract and m.__module__ == models.__name__):
-    admin.site.register(model)
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("user", "role", "deleted_at")
+    raw_id_fields = ("user",)
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ("name", "identifier", "start_date", "finish_date", "deleted_at")
+    search_fields = ("name", "identifier")
+    raw_id_fields = ("parent", "calendar", "created_by")
+    inlines = [MembershipInline]

@@ -1,7 +1,16 @@
 from django.contrib import admin
 
-from keelplan.resources import models
+from keelplan.resources.models import Assignment, Resource
 
-for model in (m for m in vars(models).values() if isinstance(m, type) and issubclass(m, models.models.Model)
-              and not m._meta.abstract and m.__module__ == models.__name__):
-    admin.site.register(model)
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "job_role", "user", "max_units", "deleted_at")
+    search_fields = ("name", "email")
+    raw_id_fields = ("user", "calendar", "created_by")
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("work_item", "resource", "units", "deleted_at")
+    raw_id_fields = ("project", "work_item", "resource")
