@@ -16,6 +16,13 @@ from keelplan.portfolio.services import membership_add, project_create
 _counter = itertools.count(1)
 
 
+def pytest_configure(config):
+    # Password hashing is deliberately slow in production; tests create many users.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str | None = None, **kwargs):
     username = username or f"user{next(_counter)}"
     return user_create(username=username, password=kwargs.pop("password", "correct-horse-9"), **kwargs)
