@@ -24,6 +24,9 @@ def user_create(
     username = (username or "").strip()
     if not username:
         raise InvalidInput("A username is required.", field="username")
+    limit = User._meta.get_field("username").max_length
+    if len(username) > limit:  # the validator checks characters only; the column would refuse it
+        raise InvalidInput(f"Ensure this field has no more than {limit} characters.", field="username")
     try:
         User.username_validator(username)
     except DjangoValidationError as exc:

@@ -64,7 +64,9 @@ def find_cycle(
                     t = n // 2
                     if not tasks or tasks[-1] != t:
                         tasks.append(t)
-                if len(tasks) > 1 and tasks[0] != tasks[-1]:
+                if len(tasks) == 1:  # a leaf linked to itself: its entry, exit and entry again
+                    return [tasks[0], tasks[0]]
+                if tasks[0] != tasks[-1]:
                     tasks.append(tasks[0])
                 return _rotate_to_smallest(tasks)
             if state == WHITE:

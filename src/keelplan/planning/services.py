@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from keelplan.core.errors import Conflict, CyclicDependency, InvalidInput, NotFound, PermissionDenied
@@ -241,8 +242,7 @@ def task_delete(*, actor, task: WorkItem) -> None:
     now = timezone.now()
     link_ids = list(
         Dependency.objects.filter(project=project)
-        .filter(predecessor_id__in=ids).values_list("id", flat=True)
-        .union(Dependency.objects.filter(project=project, successor_id__in=ids).values_list("id", flat=True))
+        .filter(Q(predecessor_id__in=ids) | Q(successor_id__in=ids)).values_list("id", flat=True)
     )
     assignment_ids = list(Assignment.objects.filter(work_item_id__in=ids).values_list("id", flat=True))
     Dependency.objects.filter(pk__in=link_ids).update(deleted_at=now, updated_at=now)
@@ -253,6 +253,64 @@ def task_delete(*, actor, task: WorkItem) -> None:
         + [Change("assignment", i, ChangeAction.DELETED) for i in sorted(assignment_ids)]
         + [Change("work_item", i, ChangeAction.DELETED) for i in ids]
     ))
+
+
+@transaction.atomic
+def task_restore(*, actor, task_id: int) -> WorkItem:
+    """Bring back a soft-deleted work item (Admin or above) with what was deleted together with it: its
+    subtasks, and the links and assignments whose other end is live again. Links that would now duplicate
+    or close a cycle are refused."""
+    from keelplan.resources.models import Assignment
+
+    task = WorkItem.all_objects.filter(pk=task_id, project__deleted_at__isnull=True).select_related("project").first()
+    if task is None or role_in(actor, task.project) is None:
+        raise NotFound("Task not found.")
+    project = task.project
+    require_role(actor, project, Role.ADMIN, action="restore tasks")
+    project_write_lock(project)
+    task = WorkItem.all_objects.get(pk=task.pk)
+    if not task.is_deleted:
+        return task
+    if task.parent_id is not None and WorkItem.all_objects.filter(pk=task.parent_id, deleted_at__isnull=False).exists():
+        raise Conflict("Restore the parent task first.", field="parent", code="parent_deleted")
+    stamp = task.deleted_at
+    ids, frontier = [task.pk], [task.pk]
+    while frontier:
+        frontier = list(WorkItem.all_objects.filter(parent_id__in=frontier, deleted_at=stamp).values_list("id", flat=True))
+        ids.extend(frontier)
+    live_after = set(WorkItem.objects.filter(project=project).values_list("id", flat=True)) | set(ids)
+    links = [
+        (pk, pred, succ, kind) for pk, pred, succ, kind in Dependency.all_objects.filter(project=project, deleted_at=stamp)
+        .filter(Q(predecessor_id__in=ids) | Q(successor_id__in=ids))
+        .values_list("id", "predecessor_id", "successor_id", "dep_type")
+        if pred in live_after and succ in live_after
+    ]
+    existing = set(Dependency.objects.filter(project=project).values_list("predecessor_id", "successor_id", "dep_type"))
+    clash = next(((pred, succ) for _, pred, succ, kind in links if (pred, succ, kind) in existing), None)
+    if clash:
+        raise Conflict(f"Task #{clash[0]} and #{clash[1]} were linked again since; remove that link first.",
+                       code="duplicate_dependency")
+    parent_of = dict(WorkItem.all_objects.filter(pk__in=live_after).values_list("id", "parent_id"))
+    all_links = list(Dependency.objects.filter(project=project).values_list("predecessor_id", "successor_id"))
+    cycle = find_cycle(parent_of.keys(), parent_of, all_links + [(pred, succ) for _, pred, succ, _ in links])
+    if cycle:
+        raise CyclicDependency(cycle, field="id")
+    assignment_ids = list(
+        Assignment.all_objects.filter(work_item_id__in=ids, deleted_at=stamp, resource__deleted_at__isnull=True)
+        .exclude(resource_id__in=Assignment.objects.filter(work_item_id__in=ids).values("resource_id"))
+        .values_list("id", flat=True)
+    )
+    link_ids = [pk for pk, *_ in links]
+    now = timezone.now()
+    WorkItem.all_objects.filter(pk__in=ids).update(deleted_at=None, updated_at=now)
+    Dependency.all_objects.filter(pk__in=link_ids).update(deleted_at=None, updated_at=now)
+    Assignment.all_objects.filter(pk__in=assignment_ids).update(deleted_at=None, updated_at=now)
+    change_record(project=project, actor=actor, changes=(
+        [Change("work_item", i, ChangeAction.RESTORED) for i in ids]
+        + [Change("dependency", i, ChangeAction.RESTORED) for i in sorted(link_ids)]
+        + [Change("assignment", i, ChangeAction.RESTORED) for i in sorted(assignment_ids)]
+    ))
+    return WorkItem.objects.get(pk=task.pk)
 
 
 # ---------------------------------------------------------------- dependencies

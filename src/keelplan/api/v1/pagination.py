@@ -7,6 +7,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 MAX_PAGE_SIZE = 500
+MAX_ID = 2**63 - 1
 
 
 class CursorPage(pagination.CursorPagination):
@@ -27,6 +28,25 @@ class CursorPage(pagination.CursorPagination):
         if not 1 <= size <= self.max_page_size:
             raise ValidationError({"page_size": [f"Must be between 1 and {self.max_page_size}."]})
         return size
+
+    def decode_cursor(self, request):
+        # DRF accepts any position string and lets the database choke on it (a 500); pages are ordered
+        # by integer id, so a cursor that does not carry one is as invalid as undecodable text.
+        cursor = super().decode_cursor(request)
+        if cursor is None:
+            return None
+        if cursor.position is None and not cursor.reverse and not cursor.offset:
+            if request.query_params.get(self.cursor_query_param):
+                raise NotFound(self.invalid_cursor_message)
+            return None
+        if cursor.position is not None:
+            try:
+                position = int(cursor.position)
+            except ValueError:
+                raise NotFound(self.invalid_cursor_message) from None
+            if not -MAX_ID <= position <= MAX_ID:
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
 
     def paginate_queryset(self, queryset, request, view=None):
         self.count = queryset.count()
