@@ -38,3 +38,13 @@ class StrictIntegerField(serializers.IntegerField):
             else:
                 self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class CodeField(serializers.SlugRelatedField):
+    """A reference by code (``IN_PROGRESS``). Text PostgreSQL cannot compare (a NUL byte) is "no such object",
+    not a database error."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
