@@ -19,10 +19,6 @@ from conftest import make_user
 User = get_user_model()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The demo hashes five passwords; the production hasher would make that most of a test's run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def bearer(credential: str) -> APIClient:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.test import override_settings
 
 from keelplan.calendars.models import Calendar
 from keelplan.demo import (
@@ -21,22 +20,13 @@ from conftest import client_for, make_user
 User = get_user_model()
 
 
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The demo hashes five passwords; the production hasher makes that most of a test's run time.
-    settings.PASSWORD_HASHERS = FAST_HASHERS
-
-
 @pytest.fixture(scope="class")
 def loaded_demo(django_db_setup, django_db_blocker):
     """The demo, loaded once for a class of tests in a transaction that is rolled back after them.
 
     Each test still runs in its own savepoint (the ``db`` fixture), so a test that writes leaves the
     next one the demo exactly as loaded."""
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS), transaction.atomic():
+    with django_db_blocker.unblock(), transaction.atomic():
         result = demo_load()
         yield result
         transaction.set_rollback(True)

@@ -22,9 +22,6 @@ from conftest import make_project
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def task(owner, project, name, **fields) -> WorkItem:

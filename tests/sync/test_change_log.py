@@ -28,9 +28,6 @@ pytestmark = pytest.mark.django_db
 TABLES = (Project, Membership, WorkItem, Dependency, Assignment, Resource, Calendar, ChangeStream, ChangeEvent)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def stream_of(project) -> list[ChangeEvent]:

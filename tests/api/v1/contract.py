@@ -42,11 +42,6 @@ UNROUTABLE_IDS = ("abc", "1.5", "-1", "99999999999999999999", "0x10")
 
 # ---------------------------------------------------------------- helpers any test may use
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Django's default PBKDF2 costs about half a second per user and every test here makes several users.
-    Autouse only where imported: each test module imports it by name."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def db_state() -> dict:

@@ -18,8 +18,8 @@ from keelplan.resources.services import assignment_create, resource_create
 
 from conftest import make_user
 
-from .contract import (  # noqa: F401  (fast_password_hashing is an autouse fixture)
-    assert_error, assert_nothing_written, db_state, fast_password_hashing, json_body, send_raw,
+from .contract import (
+    assert_error, assert_nothing_written, db_state, json_body, send_raw,
 )
 
 TOKEN_URL = "/api/token/"

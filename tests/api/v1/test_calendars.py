@@ -10,8 +10,8 @@ from keelplan.planning.services import task_create
 from keelplan.portfolio.services import project_update
 from keelplan.resources.services import resource_create
 
-from .contract import (  # noqa: F401  (fast_password_hashing is an autouse fixture)
-    EndpointContract, assert_error, assert_nothing_written, db_state, fast_password_hashing, json_body, result_ids,
+from .contract import (
+    EndpointContract, assert_error, assert_nothing_written, db_state, json_body, result_ids,
 )
 
 URL = "/api/v1/calendars/"

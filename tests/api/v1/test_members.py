@@ -8,8 +8,8 @@ from keelplan.portfolio.services import membership_add, project_update
 
 from conftest import client_for, make_project, make_user
 
-from .contract import (  # noqa: F401  (fast_password_hashing is an autouse fixture)
-    EndpointContract, assert_error, assert_nothing_written, db_state, fast_password_hashing, json_body, result_ids,
+from .contract import (
+    EndpointContract, assert_error, assert_nothing_written, db_state, json_body, result_ids,
 )
 
 

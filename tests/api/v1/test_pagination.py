@@ -15,9 +15,6 @@ from conftest import client_for
 TOTAL = 130
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def add_tasks(project, count: int, *, ids=None, prefix: str = "Task") -> list[int]:

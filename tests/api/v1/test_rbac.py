@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from django.test import override_settings
 
 from keelplan.calendars.models import Calendar, CalendarException
 from keelplan.calendars.services import calendar_create
@@ -102,14 +101,6 @@ class World:
         return self.people["owner"]
 
 
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHER
-
-
 def build_world() -> World:
     owner = make_user("owner", full_name="Olive Owner")
     project = make_project(owner)
@@ -137,7 +128,7 @@ def shared_world(django_db_setup, django_db_blocker):
     Each test still runs in its own savepoint (the ``db`` fixture), so what one cell writes is gone before
     the next; building the world once instead of 170 times keeps the matrix fast on PostgreSQL.
     """
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER):
+    with django_db_blocker.unblock():
         with transaction.atomic():
             yield build_world()
             transaction.set_rollback(True)

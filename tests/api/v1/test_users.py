@@ -6,8 +6,8 @@ from rest_framework.test import APIClient
 
 from conftest import client_for, make_user
 
-from .contract import (  # noqa: F401  (fast_password_hashing is an autouse fixture)
-    ENVELOPE_KEYS, assert_error, assert_nothing_written, db_state, fast_password_hashing, json_body,
+from .contract import (
+    ENVELOPE_KEYS, assert_error, assert_nothing_written, db_state, json_body,
 )
 
 URL = "/api/v1/users/"
