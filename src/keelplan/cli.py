@@ -30,11 +30,16 @@ def cmd_serve(args) -> int:
 
     print(f"Keelplan on http://{args.host}:{args.port}/  (database: {settings.DATABASES['default']['NAME']})")
     if loaded:
-        print(loaded.login_help())
+        print(loaded.login_help(f"http://{args.host}:{args.port}"))
     print(f"  API:        http://{args.host}:{args.port}/api/v1/   (token: POST /api/token/)")
     print(f"  Swagger UI: http://{args.host}:{args.port}/api/schema/swagger-ui/")
     print(f"  Admin:      http://{args.host}:{args.port}/admin/")
     sys.stdout.flush()
+    from django.db import connections
+
+    # Migrating and loading the demo opened a database connection; gunicorn's forked workers would all
+    # inherit that one socket and interleave their queries on it. Each process must open its own.
+    connections.close_all()
     if args.workers > 1:
         from gunicorn.app.wsgiapp import run as gunicorn_run
 
@@ -44,11 +49,26 @@ def cmd_serve(args) -> int:
             "--timeout", "120", "--graceful-timeout", "10",
         ]
         return gunicorn_run() or 0
-    from django.core.management import call_command
-
-    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False, use_threading=True,
-                 skip_checks=True)
+    _serve_threaded(args.host, args.port)
     return 0
+
+
+def _serve_threaded(host: str, port: int) -> None:
+    """One process, one thread per connection (Django's development server), with ``TCP_NODELAY`` set:
+    without it a keep-alive client waits ~40 ms on every response, Nagle's algorithm holding back the body
+    until the client's delayed ACK of the headers."""
+    import socket
+
+    from django.core.servers.basehttp import WSGIServer, run
+    from django.core.wsgi import get_wsgi_application
+
+    class NoDelayWSGIServer(WSGIServer):
+        def get_request(self):
+            connection, address = super().get_request()
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return connection, address
+
+    run(host, port, get_wsgi_application(), ipv6=":" in host, threading=True, server_cls=NoDelayWSGIServer)
 
 
 def cmd_createuser(args) -> int:
@@ -93,6 +113,62 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_schedule(args) -> int:
+    """Schedule a project file with the engine alone: no Django, no database."""
+    from keelplan.engine import SchedulingError, schedule
+    from keelplan.engine.formats import load_project, schedule_to_json
+
+    try:
+        if args.file == "-":
+            text = sys.stdin.buffer.read()
+        else:
+            with open(args.file, "rb") as fh:
+                text = fh.read()
+    except OSError as exc:
+        print(f"keelplan schedule: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    try:
+        project = load_project(text)
+        result = schedule(project)
+    except SchedulingError as exc:
+        message = " ".join(str(exc).split())
+        print(f"keelplan schedule: {message}", file=sys.stderr)
+        return 1
+    if args.json:
+        sys.stdout.write(schedule_to_json(result) + "\n")
+    else:
+        sys.stdout.write(_schedule_table(project, result))
+    return 0
+
+
+def _schedule_table(project, result) -> str:
+    """The schedule as an aligned text table, then the project finish and the critical path."""
+    durations = {t.id: t.duration for t in project.tasks}
+    names = {t.id: t.name for t in project.tasks}
+    headers = ["ID", "Name", "Dur", "Early start", "Early finish", "Late start", "Late finish", "TF", "FF", "Crit"]
+    rows = []
+    for task_id in result.tasks:
+        r = result[task_id]
+        rows.append([str(task_id), names.get(task_id, ""), "-" if r.is_summary else str(durations.get(task_id, "")),
+                     r.early_start.isoformat(), r.early_finish.isoformat(), r.late_start.isoformat(),
+                     r.late_finish.isoformat(), str(r.total_float), str(r.free_float), "*" if r.is_critical else ""])
+    widths = [max([len(h)] + [len(row[c]) for row in rows]) for c, h in enumerate(headers)]
+    right = {2, 7, 8}
+
+    def line(cells):
+        return "  ".join(cell.rjust(w) if c in right else cell.ljust(w)
+                         for c, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(row) for row in rows]
+    out.append("")
+    out.append(f"Project start:  {result.project_start.isoformat()}")
+    out.append(f"Project finish: {result.project_finish.isoformat()}")
+    path = " -> ".join(str(t) for t in result.critical_path) or "(none)"
+    out.append(f"Critical path:  {path}")
+    return "\n".join(out) + "\n"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keelplan", description="Keelplan project server.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load the demo workspace")
     demo.set_defaults(func=cmd_demo)
+
+    sched = sub.add_parser("schedule", help="schedule a project JSON file and print its dates (no server needed)",
+                           description="Schedule a project file (Keelplan's JSON project format or "
+                                       "trueppm-scheduler's Project.to_json() output, detected automatically).")
+    sched.add_argument("file", metavar="FILE", help="the project JSON file, or - to read standard input")
+    sched.add_argument("--json", action="store_true", help="print the schedule as JSON")
+    sched.set_defaults(func=cmd_schedule)
     return parser
 
 

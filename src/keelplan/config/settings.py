@@ -40,6 +40,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "keelplan.core.middleware.worker_pid_header",
 ]
 
 ROOT_URLCONF = "keelplan.config.urls"
@@ -74,7 +75,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Only `collectstatic` (optional, for a front proxy) writes here; WhiteNoise serves from the apps otherwise.
+STATIC_ROOT = os.environ.get("KEELPLAN_STATIC_ROOT") or None
 # WhiteNoise serves straight from the installed apps' static folders, so no collectstatic step is needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -88,7 +90,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "keelplan.api.v1.pagination.CursorPage",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "keelplan.api.v1.schema.KeelplanAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "keelplan.api.v1.errors.exception_handler",
@@ -113,8 +115,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "SECURITY": [{"jwtAuth": []}],
-    "ENUM_NAME_OVERRIDES": {},
+    # Project roles appear as a plain value list in several serializers; give that one choice set one name.
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": [(role, role) for role in (1, 100, 200, 300, 400)]},
 }
 
 LOGGING = {

@@ -122,6 +122,12 @@ class _Network:
             durations = np.array([t.duration for t in tasks], dtype=np.int64)
             amount = np.floor(durations[preds[pct]] * np.abs(lags_a[pct]) / 100 + 0.5).astype(np.int64)
             lags_a[pct] = np.where(lags_a[pct] >= 0, amount, -amount)
+        # A working-day lag moves a *finish* bound by whole days too: the lag functions end a lead at the start of
+        # a day and a lag at the end of one, which for a finish bound loses a day (FF -1 acted like FF 0 and
+        # SF +1 like SF 0). One more day in those two cases makes them agree with elapsed lags on a 7-day week.
+        shift = (unit_codes != 1) & (((kinds_a == FF) & (lags_a < 0)) | ((kinds_a == SF) & (lags_a > 0)))
+        if shift.any():
+            lags_a[shift] += np.sign(lags_a[shift])
         summary_a = np.array(is_summary, dtype=bool)
         node_a = np.array(node_of_task, dtype=np.int64)
         P_a, S_a = node_a[preds], node_a[succs]
@@ -375,9 +381,10 @@ class _Solver:
         if d == 0:
             t = self._snap_back(node, min(finish_bound, start_bound))
             return t, t
-        f = self._finish_at_or_before(node, finish_bound)
+        f = self._finish_at_or_before(node, finish_bound) if finish_bound < INF else None  # SNLT: start only
         if start_bound < INF:
-            f = min(f, self._finish_from_start(node, self._start_at_or_before(node, start_bound), d))
+            g = self._finish_from_start(node, self._start_at_or_before(node, start_bound), d)
+            f = g if f is None else min(f, g)
         return 2 * self._start_from_finish(node, f, d), 2 * f + 1
 
     def _load_rules(self, unusual: list[int]):
@@ -653,6 +660,10 @@ class _Solver:
             succ_finish = (net.T == FF) | (net.T == SF)
             u = tab.lag_forward(cs, np.where(pred_finish, ef_a[P], es_a[P]), net.LAG, net.ELAPSED)
             target = np.where(succ_finish, ef_a[S], drive_a[S])
+            # A finish bound at instant u allows the first working day whose end is at or after u, so compare the
+            # working days before the finish day with those before the bound's day (u even or odd alike).
+            target = np.where(succ_finish, target - 1, target)
+            u = np.where(succ_finish, u - 1, u)
             driving = tab.completed(cs, target) - tab.completed(cs, u) <= 0
             slack = self._free_slack(cal, es_a, ef_a, drive_a, finish_t, pred_finish, succ_finish)
         else:
@@ -691,7 +702,15 @@ class _Solver:
         own = np.where(pred_finish, ef_a[P], es_a[P])
         if bound.size and bound.min() < 0:
             raise SpanOverflow
-        return tab.completed(cp, bound) - tab.completed(cp, own)
+        latest = tab.completed(cp, bound)
+        # A task with work starts only at the start of one of its working days: when the bound on its start is
+        # the end of a day, or a day it does not work (an elapsed lag landing on a weekend), the latest start
+        # it can take is the last working day starting at or before the bound, one fewer than completed() counts.
+        dur = np.array(self.dur, dtype=np.int64)
+        starts = ~pred_finish & (dur[P] > 0)
+        if starts.any():
+            latest[starts] = tab._rank_clipped(cp[starts], bound[starts] // 2 + 1) - 1
+        return latest - tab.completed(cp, own)
 
     def _assemble(self, es_a, ef_a, ls_a, lf_a, total, free, critical, driving, finish_t) -> ScheduleResult:
         net, tasks, tab = self.net, self.p.tasks, self.tab

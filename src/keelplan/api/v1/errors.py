@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -43,6 +44,7 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # an API client has no CSRF cookie; an unknown path must answer 404, not the CSRF 403 page
 def not_found_view(request, exception=None, *args, **kwargs):
     """404 for any unmatched path, as JSON, so API clients never get an HTML page."""
     return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)

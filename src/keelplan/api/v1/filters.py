@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 from django import forms
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
 
 from keelplan.calendars.models import Calendar
 from keelplan.planning.models import Dependency, DependencyType, WorkItem
@@ -31,6 +32,7 @@ class StrictBooleanFilter(filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.NumberFilter):
     """An integer id; values outside the database's range are rejected instead of reaching SQL."""
 

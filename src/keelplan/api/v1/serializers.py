@@ -13,7 +13,7 @@ from keelplan.planning.models import (
 )
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.resources.models import MAX_UNITS, MIN_UNITS, Assignment, Resource
-from keelplan.api.v1.fields import ObjectField, StrictIntegerField
+from keelplan.api.v1.fields import CodeField, ObjectField, StrictIntegerField
 
 User = get_user_model()
 ROLE_CHOICES = [r.value for r in Role]
@@ -29,6 +29,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 class MeSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(source="display_name", read_only=True)
+    email = serializers.EmailField(read_only=True, allow_blank=True)  # "" when the person gave none
 
     class Meta:
         model = User
@@ -58,6 +59,8 @@ class CalendarExceptionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
     def validate(self, attrs):
+        if "start" not in attrs:  # a PATCH makes nested fields optional, but an exception needs its start
+            raise serializers.ValidationError({"exc_start": ["This field is required."]})
         end = attrs.get("end") or attrs["start"]
         if end < attrs["start"]:
             raise serializers.ValidationError({"exc_end": ["The end cannot be before the start."]})
@@ -148,9 +151,9 @@ class TaskSerializer(serializers.ModelSerializer):
     parent = ObjectField(queryset=WorkItem.objects.all(), required=False, allow_null=True)
     assignee = ObjectField(queryset=User.objects.all(), required=False, allow_null=True)
     calendar = ObjectField(queryset=Calendar.objects.all(), required=False, allow_null=True)
-    status = serializers.SlugRelatedField(slug_field="code", queryset=Status.objects.all(), required=False)
-    type = serializers.SlugRelatedField(slug_field="code", queryset=WorkItemType.objects.all(), required=False)
-    priority = serializers.SlugRelatedField(slug_field="code", queryset=Priority.objects.all(), required=False)
+    status = CodeField(slug_field="code", queryset=Status.objects.all(), required=False)
+    type = CodeField(slug_field="code", queryset=WorkItemType.objects.all(), required=False)
+    priority = CodeField(slug_field="code", queryset=Priority.objects.all(), required=False)
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100_000)
     duration = StrictIntegerField(min_value=0, max_value=MAX_DURATION_DAYS, required=False,
                                   help_text="Whole working days; 0 is a milestone.")
@@ -266,3 +269,28 @@ class TaskResourceUpdateSerializer(serializers.Serializer):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"})
+
+
+# ---------------------------------------------------------------- sync
+
+
+def _collection(name: str, row_serializer) -> serializers.Serializer:
+    fields = {
+        "created": serializers.ListField(child=row_serializer(), help_text="Always empty: new rows arrive in `updated`."),
+        "updated": serializers.ListField(child=row_serializer(), help_text="Full current rows."),
+        "deleted": serializers.ListField(child=serializers.IntegerField(), help_text="Ids of deleted rows."),
+    }
+    return type(f"Sync{name}Changes", (serializers.Serializer,), fields)()
+
+
+class SyncChangesSerializer(serializers.Serializer):
+    projects = _collection("Project", ProjectSerializer)
+    tasks = _collection("Task", TaskSerializer)
+    dependencies = _collection("Dependency", DependencySerializer)
+    memberships = _collection("Membership", MembershipSerializer)
+    task_resources = _collection("TaskResource", TaskResourceSerializer)
+
+
+class SyncPullSerializer(serializers.Serializer):
+    changes = SyncChangesSerializer()
+    timestamp = serializers.IntegerField(help_text="Send back as last_pulled_at on the next pull.")

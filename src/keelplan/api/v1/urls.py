@@ -1,6 +1,6 @@
 """Routes of the v1 (TruePPM) dialect, mounted at ``/api/v1/``."""
 
-from django.urls import path, re_path
+from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from keelplan.api.v1 import views
@@ -17,4 +17,5 @@ router.register("resources", views.ResourceViewSet, basename="resource")
 router.register("task-resources", views.TaskResourceViewSet, basename="task-resource")
 router.register("users", views.UserViewSet, basename="user")
 
-urlpatterns = router.urls + [re_path(r"^.*$", not_found_view)]
+# Any other path, newlines included ("." would let "%0A" through to Django's HTML 404 page).
+urlpatterns = router.urls + [re_path(r"^[\s\S]*$", not_found_view)]

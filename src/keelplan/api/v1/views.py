@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import django_filters as filters
 from django.contrib.auth import authenticate
 from django.db.models import Exists, OuterRef, Subquery
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -28,6 +27,7 @@ from keelplan.portfolio.models import Membership
 from keelplan.portfolio.selectors import membership_list, project_get, projects_visible
 from keelplan.resources import services as resource_services
 from keelplan.resources.selectors import assignment_list, resource_list
+from keelplan.sync.selectors import sync_pull
 
 ID_REGEX = "[0-9]{1,18}"
 
@@ -38,6 +38,10 @@ class TokenObtainView(GenericAPIView):
     permission_classes = [AllowAny]
     authentication_classes = []
     serializer_class = s.TokenRequestSerializer
+
+    def get_authenticate_header(self, request):
+        # With no authenticators DRF would turn bad credentials into a 403; the contract says 401.
+        return 'Bearer realm="api"'
 
     @extend_schema(
         responses={200: inline_serializer("TokenPair", {"access": drf_serializers.CharField(),
@@ -124,7 +128,10 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.UserSummarySerializer
 
     def get_queryset(self):
-        return user_search(actor=self.request.user, search=self.request.query_params.get("search", ""))
+        search = self.request.query_params.get("search", "")
+        if "\x00" in search:  # PostgreSQL cannot compare text with NUL in it; refuse it here rather than 500
+            raise drf_serializers.ValidationError({"search": ["Null characters are not allowed."]})
+        return user_search(actor=self.request.user, search=search)
 
     @extend_schema(parameters=[OpenApiParameter("search", str, description="Part of a username, name or e-mail.")])
     def list(self, request, *args, **kwargs):
@@ -172,6 +179,41 @@ class ProjectViewSet(ServiceViewSet):
             data["description"] = ""
         return data
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("last_pulled_at", int, description="The `timestamp` of the previous pull; 0 or absent "
+                                                                "for everything."),
+            OpenApiParameter("since", int, description="Alias of last_pulled_at."),
+        ],
+        responses=s.SyncPullSerializer,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def sync(self, request, pk=None):
+        """Pull the project's changes since the last pull: rows created or changed, and ids deleted."""
+        project = self.get_object()
+        raw = request.query_params.get("last_pulled_at", request.query_params.get("since", "0")) or "0"
+        try:
+            since = int(raw)
+        except ValueError:
+            raise drf_serializers.ValidationError({"last_pulled_at": ["A whole number is required."]}) from None
+        if not 0 <= since <= 2**63 - 1:
+            raise drf_serializers.ValidationError({"last_pulled_at": ["Must be zero or a positive whole number."]})
+        delta = sync_pull(actor=request.user, project=project, since=since)
+        renderers = {
+            "projects": lambda qs: s.ProjectSerializer(_with_my_role(qs, request.user), many=True),
+            "tasks": lambda qs: s.TaskSerializer(
+                qs.select_related("status", "type", "priority").annotate(
+                    has_children=Exists(WorkItem.objects.filter(parent_id=OuterRef("pk")))), many=True),
+            "dependencies": lambda qs: s.DependencySerializer(qs, many=True),
+            "memberships": lambda qs: s.MembershipSerializer(qs.select_related("user"), many=True),
+            "task_resources": lambda qs: s.TaskResourceSerializer(qs.select_related("resource"), many=True),
+        }
+        changes = {
+            name: {"created": [], "updated": renderers[name](delta.updated[name]).data, "deleted": delta.deleted[name]}
+            for name in renderers
+        }
+        return Response({"changes": changes, "timestamp": delta.timestamp})
+
 
 class MemberViewSet(ServiceViewSet):
     serializer_class = s.MembershipSerializer
@@ -184,6 +226,8 @@ class MemberViewSet(ServiceViewSet):
         return self._project
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: there is no project in the URL
+            return Membership.objects.none()
         return membership_list(actor=self.request.user, project=self.project()).order_by("id")
 
     def create(self, request, *args, **kwargs):
@@ -252,6 +296,13 @@ class TaskViewSet(ServiceViewSet):
         if "description" in data and data["description"] is None:
             data["description"] = ""
         return data
+
+    @extend_schema(request=None, responses=s.TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        """Undo a delete: the task comes back with the subtasks, links and assignments deleted with it."""
+        task = planning_services.task_restore(actor=request.user, task_id=int(pk))
+        return Response(self.get_serializer(self.reread(task)).data)
 
 
 class DependencyViewSet(ServiceViewSet):

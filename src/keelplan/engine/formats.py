@@ -1,0 +1,524 @@
+"""Projects as JSON: Keelplan's own project format and trueppm-scheduler's, read strictly; schedules written.
+
+:func:`load_project` reads either format (told apart by their keys, see :func:`detect_format`) and returns a
+:class:`~keelplan.engine.inputs.ProjectInput`; :func:`schedule_to_json` writes what ``keelplan schedule --json``
+prints. Every refusal is an :class:`~keelplan.engine.errors.InvalidInput` (a :class:`ProjectFormatError` for
+problems found while reading) whose message names the task and field.
+
+Keelplan's project format
+-------------------------
+
+One JSON object::
+
+    {
+      "start": "2026-01-05",                  required: the project start, YYYY-MM-DD
+      "status_date": "2026-02-02",            optional: remaining work is not scheduled before it
+      "calendar": "std",                      optional: the default calendar (an id from "calendars")
+      "calendars": [                          optional: without it, Monday to Friday with no holidays
+        {"id": "std",                         required, a string
+         "working_days": 31,                  optional bitmask, Mon=1 Tue=2 Wed=4 Thu=8 Fri=16 Sat=32 Sun=64;
+                                              default 31 (Monday to Friday)
+         "exceptions": [                      optional inclusive date ranges, non-working unless "working"
+           {"start": "2026-12-24", "end": "2026-12-26", "working": false}]}
+      ],
+      "tasks": [                              required
+        {"id": "A",                           required, a non-empty string, unique
+         "name": "Design",                    optional
+         "duration": 5,                       required: whole working days of the task's calendar, 0 = milestone
+         "calendar": "std",                   optional: a calendar id
+         "parent": "S",                       optional: the summary task it belongs to
+         "constraint": "SNET",                optional: ASAP ALAP MSO MFO SNET SNLT FNET FNLT (default ASAP)
+         "constraint_date": "2026-01-12",     required by every constraint but ASAP and ALAP
+         "deadline": "2026-03-01",
+         "manual_start": ..., "manual_finish": ...,   both or neither: a manually scheduled task
+         "percent_complete": 40,              a number from 0 to 100
+         "actual_start": ..., "actual_finish": ...}
+      ],
+      "links": [                              optional
+        {"predecessor": "A", "successor": "B",   required task ids
+         "type": "FS",                        optional: FS SS FF SF (default FS)
+         "lag": 2,                            optional whole number, negative for a lead (default 0)
+         "lag_unit": "wd"}                    optional: "wd" working days of the successor's calendar (default),
+                                              "ed" elapsed days, "pct" percent of the predecessor's duration
+      ]
+    }
+
+An optional field may also be ``null``, which means the same as leaving it out. Anything else is refused:
+keys the format does not define, duplicate keys in one object, ``NaN`` and ``Infinity``, dates not written
+exactly ``YYYY-MM-DD``, fractional durations and lags, and values of the wrong JSON type.
+
+trueppm-scheduler's project format
+----------------------------------
+
+The output of ``trueppm_scheduler.Project.to_json()`` (version 0.4): ``{"id", "name", "start_date", "tasks",
+"dependencies", "calendar", "status_date", "calendars", "velocity_samples", "sprint_length_days"}`` with
+
+* tasks ``{"id", "name", "duration", "planned_start", "percent_complete", "actual_start", "actual_finish",
+  "calendar_id", ...}``. ``duration`` is in **seconds** and must be whole days (working days);
+  ``planned_start`` acts as a start-no-earlier-than constraint. The computed fields (``early_start``,
+  ``total_float``, ``is_critical``, ...) and those only Monte Carlo or display use (``planned_finish``, the
+  PERT durations, ``delivery_mode``, ``story_points``, ``milestone_at_day_end``, ``live_day_end_on``) are
+  type-checked and otherwise ignored, as trueppm-scheduler's CPM ignores them;
+* dependencies ``{"predecessor_id", "successor_id", "dep_type", "lag"}``, ``lag`` in seconds of **elapsed**
+  (calendar) days, whole days only;
+* ``calendar`` ``{"working_days", "exceptions": [{"start", "end"}], "hours_per_day", "timezone"}`` for the
+  project, and ``calendars`` an optional ``{id: calendar}`` registry that tasks' ``calendar_id`` refers to
+  (ignored when empty, as trueppm-scheduler does).
+
+>>> p = load_project('{"start": "2026-01-05", "tasks": [{"id": "A", "duration": 3}, {"id": "B", "duration": 2}],'
+...                  ' "links": [{"predecessor": "A", "successor": "B"}]}')
+>>> from keelplan.engine import schedule
+>>> schedule(p).project_finish
+datetime.date(2026, 1, 9)
+>>> load_project('{"start": "2026-01-05", "tasks": [{"id": "A", "duration": 2.5}]}')
+Traceback (most recent call last):
+...
+keelplan.engine.formats.ProjectFormatError: task 'A', field 'duration': expected a whole number, got 2.5
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+
+from keelplan.engine.errors import InvalidInput
+from keelplan.engine.inputs import (
+    Calendar, CalendarException, ConstraintType, LagUnit, Link, LinkType, ProjectInput, Task,
+)
+from keelplan.engine.results import ScheduleResult
+
+KEELPLAN = "keelplan"
+TRUEPPM = "trueppm"
+SECONDS_PER_DAY = 86400
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class ProjectFormatError(InvalidInput):
+    """A project document that cannot be read: bad JSON, a missing or unknown key, or a value of the wrong
+    type or shape. ``task`` and ``field`` name where, when known."""
+
+
+# ------------------------------------------------------------------ strict JSON
+
+
+def _reject_constant(token: str):
+    raise ProjectFormatError(f"{token} is not allowed in a project document")
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise ProjectFormatError(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 parses to infinity without going through parse_constant
+        raise ProjectFormatError(f"the number {text} is out of range")
+    return value
+
+
+def parse_json(text: str | bytes):
+    """Parse ``text`` as strict JSON: no ``NaN``/``Infinity``, no duplicate keys, no out-of-range numbers."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ProjectFormatError(f"the document is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys,
+                          parse_float=_float)
+    except json.JSONDecodeError as exc:
+        raise ProjectFormatError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise ProjectFormatError("not valid JSON: nested too deeply") from None
+
+
+# ------------------------------------------------------------------ field readers
+
+
+class _Reader:
+    """Typed access to one JSON object, with errors naming the task (or other owner) and field."""
+
+    def __init__(self, obj, *, allowed: frozenset, what: str, task=None, prefix: str = ""):
+        self.task = task
+        self.prefix = prefix
+        if not isinstance(obj, dict):
+            raise ProjectFormatError(f"{what} must be a JSON object, got {_kind(obj)}", task=task,
+                                     field=prefix.rstrip(".") or None)
+        unknown = [k for k in obj if k not in allowed]
+        if unknown:
+            raise ProjectFormatError(f"unknown key in {what} (allowed: {', '.join(sorted(allowed))})", task=task,
+                                     field=prefix + unknown[0])
+        self.obj = obj
+
+    def fail(self, name: str, message: str):
+        raise ProjectFormatError(message, task=self.task, field=self.prefix + name)
+
+    def raw(self, name: str, required: bool):
+        value = self.obj.get(name)
+        if value is None and required:
+            self.fail(name, "is required" if name not in self.obj else "is required and cannot be null")
+        return value
+
+    def string(self, name: str, *, required: bool = False, nonempty: bool = False):
+        value = self.raw(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.fail(name, f"expected a string, got {_kind(value)}")
+        if nonempty and not value.strip():
+            self.fail(name, "cannot be empty")
+        return value
+
+    def whole(self, name: str, *, required: bool = False, default=None):
+        value = self.raw(name, required)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(name, f"expected a whole number, got {_show(value)}")
+        return value
+
+    def number(self, name: str, *, required: bool = False, default=None):
+        value = self.raw(name, required)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self.fail(name, f"expected a number, got {_show(value)}")
+        return value
+
+    def boolean(self, name: str, *, default=None):
+        value = self.raw(name, False)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(name, f"expected true or false, got {_show(value)}")
+        return value
+
+    def date(self, name: str, *, required: bool = False):
+        value = self.raw(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _DATE.fullmatch(value):
+            self.fail(name, f"expected a date written YYYY-MM-DD, got {_show(value)}")
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(name, f"{value!r} is not a real date")
+
+    def array(self, name: str, *, required: bool = False) -> list:
+        value = self.raw(name, required)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(name, f"expected a list, got {_kind(value)}")
+        return value
+
+    def choice(self, name: str, options, *, default=None):
+        value = self.raw(name, False)
+        if value is None:
+            return default
+        if not isinstance(value, str) or value not in options:
+            self.fail(name, f"expected one of {', '.join(options)}, got {_show(value)}")
+        return value
+
+    def seconds_as_days(self, name: str, *, required: bool = False, default=None, signed: bool = False):
+        """A trueppm-scheduler duration or lag: seconds, whole days only."""
+        value = self.raw(name, required)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self.fail(name, f"expected a number of seconds, got {_show(value)}")
+        if value % SECONDS_PER_DAY:
+            self.fail(name, f"{_show(value)} seconds is not a whole number of days (86400 seconds each); "
+                            "sub-day values are not supported")
+        if value < 0 and not signed:
+            self.fail(name, f"cannot be negative, got {_show(value)}")
+        return int(value // SECONDS_PER_DAY)
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def _show(value) -> str:
+    if isinstance(value, (dict, list)):
+        return _kind(value)
+    return json.dumps(value)
+
+
+def _task_label(obj, position: int):
+    """The task id for error messages: the id when it is a usable string, else the task's position."""
+    if isinstance(obj, dict) and isinstance(obj.get("id"), str) and obj["id"]:
+        return obj["id"]
+    return None
+
+
+def _unique_ids(ids: list, field: str):
+    seen = set()
+    for task_id in ids:
+        if task_id in seen:
+            raise ProjectFormatError("the task id is used twice", task=task_id, field=field)
+        seen.add(task_id)
+
+
+# ------------------------------------------------------------------ detection and entry points
+
+
+def detect_format(doc) -> str:
+    """``"keelplan"`` for a document with ``start``, ``"trueppm"`` for one with ``start_date``."""
+    if not isinstance(doc, dict):
+        raise ProjectFormatError(f"a project document must be a JSON object, got {_kind(doc)}")
+    if "start" in doc and "start_date" in doc:
+        raise ProjectFormatError("the document has both 'start' (Keelplan format) and 'start_date' "
+                                 "(trueppm-scheduler format); use one", field="start")
+    if "start" in doc:
+        return KEELPLAN
+    if "start_date" in doc:
+        return TRUEPPM
+    raise ProjectFormatError("cannot tell the format: a Keelplan project has 'start', a trueppm-scheduler "
+                             "project has 'start_date'", field="start")
+
+
+def load_project(text: str | bytes, *, format: str | None = None) -> ProjectInput:
+    """Read a project document in either format (auto-detected unless ``format`` is given)."""
+    doc = parse_json(text)
+    kind = format or detect_format(doc)
+    if kind == KEELPLAN:
+        return project_from_keelplan(doc)
+    if kind == TRUEPPM:
+        return project_from_trueppm(doc)
+    raise ValueError(f"unknown project format {format!r}")
+
+
+def schedule_to_dict(result: ScheduleResult) -> dict:
+    """The ``--json`` shape: ``project_start``, ``project_finish``, ``critical_path`` (ids in order) and
+    ``tasks`` keyed by id, each with early/late start and finish, total and free float and ``is_critical``."""
+    return result.as_dict()
+
+
+def schedule_to_json(result: ScheduleResult, *, indent: int | None = 2) -> str:
+    return json.dumps(schedule_to_dict(result), indent=indent)
+
+
+# ------------------------------------------------------------------ Keelplan's format
+
+_K_PROJECT = frozenset({"start", "status_date", "calendar", "calendars", "tasks", "links", "name"})
+_K_CALENDAR = frozenset({"id", "working_days", "exceptions", "name"})
+_K_EXCEPTION = frozenset({"start", "end", "working", "name"})
+_K_TASK = frozenset({"id", "name", "duration", "calendar", "parent", "constraint", "constraint_date", "deadline",
+                     "manual_start", "manual_finish", "percent_complete", "actual_start", "actual_finish"})
+_K_LINK = frozenset({"predecessor", "successor", "type", "lag", "lag_unit"})
+_CONSTRAINTS = tuple(c.value for c in ConstraintType)
+_LINK_TYPES = tuple(t.value for t in LinkType)
+_LAG_UNITS = tuple(u.value for u in LagUnit)
+
+
+def project_from_keelplan(doc) -> ProjectInput:
+    """Convert a parsed Keelplan project document (see the module docstring) to a ``ProjectInput``."""
+    top = _Reader(doc, allowed=_K_PROJECT, what="the project")
+    top.string("name")
+    start = top.date("start", required=True)
+    status_date = top.date("status_date")
+    default_cal = top.string("calendar", nonempty=True)
+    calendars = [_keelplan_calendar(c, k) for k, c in enumerate(top.array("calendars"))]
+    cal_ids = [c.id for c in calendars]
+    for k, cid in enumerate(cal_ids):
+        if cid in cal_ids[:k]:
+            raise ProjectFormatError(f"calendar {cid!r} is given twice", field=f"calendars[{k}].id")
+    if default_cal is not None and default_cal not in cal_ids:
+        raise ProjectFormatError(f"unknown calendar {default_cal!r}", field="calendar")
+    raw_tasks = top.array("tasks", required=True)
+    tasks = [_keelplan_task(t, k, cal_ids) for k, t in enumerate(raw_tasks)]
+    _unique_ids([t.id for t in tasks], "id")
+    ids = {t.id for t in tasks}
+    for t in tasks:
+        if t.parent is not None and t.parent not in ids:
+            raise ProjectFormatError(f"unknown parent {t.parent!r}", task=t.id, field="parent")
+    links = [_keelplan_link(lk, k, ids) for k, lk in enumerate(top.array("links"))]
+    return ProjectInput(start=start, status_date=status_date, calendars=tuple(calendars), calendar=default_cal,
+                        tasks=tuple(tasks), links=tuple(links))
+
+
+def _keelplan_calendar(obj, k: int) -> Calendar:
+    label = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
+    where = f"calendars[{k}]" + (f" ({label!r})" if label else "")
+    r = _Reader(obj, allowed=_K_CALENDAR, what=f"calendar {where}", prefix=f"calendars[{k}].")
+    cid = r.string("id", required=True, nonempty=True)
+    r.string("name")
+    mask = r.whole("working_days", default=31)
+    if not 1 <= mask <= 127:
+        r.fail("working_days", f"expected a weekday bitmask from 1 to 127 (Mon=1 ... Sun=64), got {mask}")
+    exceptions = []
+    for j, e in enumerate(r.array("exceptions")):
+        er = _Reader(e, allowed=_K_EXCEPTION, what=f"an exception of calendar {cid!r}",
+                     prefix=f"calendars[{k}].exceptions[{j}].")
+        er.string("name")
+        s, f = er.date("start", required=True), er.date("end", required=True)
+        if f < s:
+            er.fail("end", f"the exception ends ({f}) before it starts ({s})")
+        exceptions.append(CalendarException(s, f, er.boolean("working", default=False)))
+    return Calendar(cid, mask, tuple(exceptions))
+
+
+def _keelplan_task(obj, k: int, cal_ids: list) -> Task:
+    label = _task_label(obj, k)
+    r = _Reader(obj, allowed=_K_TASK, what=f"task {label!r}" if label else f"tasks[{k}]", task=label,
+                prefix="" if label else f"tasks[{k}].")
+    task_id = r.string("id", required=True, nonempty=True)
+    name = r.string("name") or ""
+    duration = r.whole("duration", required=True)
+    if duration < 0:
+        r.fail("duration", f"cannot be negative, got {duration}")
+    calendar = r.string("calendar", nonempty=True)
+    if calendar is not None and calendar not in cal_ids:
+        r.fail("calendar", f"unknown calendar {calendar!r}")
+    parent = r.string("parent", nonempty=True)
+    constraint = r.choice("constraint", _CONSTRAINTS, default="ASAP")
+    fields = {name_: r.date(name_) for name_ in ("constraint_date", "deadline", "manual_start", "manual_finish",
+                                                  "actual_start", "actual_finish")}
+    pct = r.number("percent_complete", default=0.0)
+    if not 0 <= pct <= 100:
+        r.fail("percent_complete", f"must be from 0 to 100, got {_show(pct)}")
+    return Task(task_id, duration, calendar=calendar, parent=parent, constraint=ConstraintType(constraint),
+                percent_complete=float(pct), name=name, **fields)
+
+
+def _keelplan_link(obj, k: int, ids: set) -> Link:
+    succ = obj.get("successor") if isinstance(obj, dict) and isinstance(obj.get("successor"), str) else None
+    r = _Reader(obj, allowed=_K_LINK, what=f"links[{k}]", task=succ, prefix=f"links[{k}].")
+    pred = r.string("predecessor", required=True, nonempty=True)
+    succ = r.string("successor", required=True, nonempty=True)
+    for name, value in (("predecessor", pred), ("successor", succ)):
+        if value not in ids:
+            r.fail(name, f"unknown task {value!r}")
+    kind = r.choice("type", _LINK_TYPES, default="FS")
+    lag = r.whole("lag", default=0)
+    unit = r.choice("lag_unit", _LAG_UNITS, default="wd")
+    return Link(pred, succ, LinkType(kind), lag, LagUnit(unit))
+
+
+# ------------------------------------------------------------------ trueppm-scheduler's format
+
+_T_PROJECT = frozenset({"id", "name", "start_date", "tasks", "dependencies", "calendar", "velocity_samples",
+                        "sprint_length_days", "status_date", "calendars"})
+_T_CALENDAR = frozenset({"working_days", "exceptions", "hours_per_day", "timezone"})
+_T_RANGE = frozenset({"start", "end"})
+_T_TASK = frozenset({"id", "name", "duration", "planned_start", "planned_finish", "early_start", "early_finish",
+                     "late_start", "late_finish", "total_float", "free_float", "is_critical", "percent_complete",
+                     "actual_start", "actual_finish", "optimistic_duration", "most_likely_duration",
+                     "pessimistic_duration", "delivery_mode", "story_points", "calendar_id", "scheduled_start",
+                     "milestone_at_day_end", "live_day_end_on"})
+_T_DEPENDENCY = frozenset({"predecessor_id", "successor_id", "dep_type", "lag"})
+_PROJECT_CALENDAR = "project"
+
+
+def project_from_trueppm(doc) -> ProjectInput:
+    """Convert a parsed trueppm-scheduler ``Project.to_json()`` document to a ``ProjectInput``."""
+    top = _Reader(doc, allowed=_T_PROJECT, what="the project")
+    top.string("id")
+    top.string("name")
+    start = top.date("start_date", required=True)
+    status_date = top.date("status_date")
+    for j, sample in enumerate(top.array("velocity_samples")):
+        if isinstance(sample, bool) or not isinstance(sample, (int, float)):
+            top.fail(f"velocity_samples[{j}]", f"expected a number, got {_show(sample)}")
+    top.whole("sprint_length_days")
+    registry = top.raw("calendars", False)
+    if registry is not None and not isinstance(registry, dict):
+        top.fail("calendars", f"expected an object mapping calendar ids to calendars, got {_kind(registry)}")
+    registry = registry or {}
+    project_cal_id = _PROJECT_CALENDAR
+    while project_cal_id in registry:
+        project_cal_id += "_"
+    project_cal = doc.get("calendar")
+    calendars = [_trueppm_calendar({} if project_cal is None else project_cal, project_cal_id, "calendar.")]
+    calendars += [_trueppm_calendar(c, cid, f"calendars.{cid}.") for cid, c in registry.items()]
+    tasks = [_trueppm_task(t, k, set(registry)) for k, t in enumerate(top.array("tasks"))]
+    _unique_ids([t.id for t in tasks], "id")
+    ids = {t.id for t in tasks}
+    links = [_trueppm_dependency(d, k, ids) for k, d in enumerate(top.array("dependencies"))]
+    return ProjectInput(start=start, status_date=status_date, calendars=tuple(calendars), calendar=project_cal_id,
+                        tasks=tuple(tasks), links=tuple(links))
+
+
+def _trueppm_calendar(obj, cid: str, prefix: str) -> Calendar:
+    r = _Reader(obj, allowed=_T_CALENDAR, what=f"calendar {prefix.rstrip('.')}", prefix=prefix)
+    mask = r.whole("working_days", default=31)
+    if mask == 0:
+        r.fail("working_days", "a calendar with no working days cannot schedule anything")
+    if not 1 <= mask <= 127:
+        r.fail("working_days", f"expected a weekday bitmask from 1 to 127 (Mon=1 ... Sun=64), got {mask}")
+    r.number("hours_per_day")
+    r.string("timezone")
+    exceptions = []
+    for j, e in enumerate(r.array("exceptions")):
+        er = _Reader(e, allowed=_T_RANGE, what=f"an exception of {prefix.rstrip('.')}",
+                     prefix=f"{prefix}exceptions[{j}].")
+        s, f = er.date("start", required=True), er.date("end", required=True)
+        if f < s:
+            er.fail("end", f"the exception ends ({f}) before it starts ({s})")
+        exceptions.append(CalendarException(s, f))
+    return Calendar(cid, mask, tuple(exceptions))
+
+
+def _trueppm_task(obj, k: int, registry: set) -> Task:
+    label = _task_label(obj, k)
+    r = _Reader(obj, allowed=_T_TASK, what=f"task {label!r}" if label else f"tasks[{k}]", task=label,
+                prefix="" if label else f"tasks[{k}].")
+    task_id = r.string("id", required=True, nonempty=True)
+    name = r.string("name") or ""
+    duration = r.seconds_as_days("duration", required=True)
+    for ignored in ("optimistic_duration", "most_likely_duration", "pessimistic_duration", "total_float",
+                    "free_float"):
+        r.number(ignored)
+    for ignored in ("planned_finish", "early_start", "early_finish", "late_start", "late_finish",
+                    "scheduled_start", "live_day_end_on"):
+        r.date(ignored)
+    r.boolean("is_critical")
+    r.boolean("milestone_at_day_end")
+    r.string("delivery_mode")
+    r.number("story_points")
+    pct = r.number("percent_complete", default=0.0)
+    if not 0 <= pct <= 100:
+        r.fail("percent_complete", f"must be from 0 to 100, got {_show(pct)}")
+    calendar = r.string("calendar_id")
+    if calendar is not None:
+        if not registry:
+            calendar = None  # trueppm-scheduler ignores calendar_id without a calendars registry
+        elif calendar not in registry:
+            r.fail("calendar_id", f"unknown calendar {calendar!r} (not in the project's calendars)")
+    planned_start = r.date("planned_start")
+    actual_start, actual_finish = r.date("actual_start"), r.date("actual_finish")
+    return Task(task_id, duration, calendar=calendar, name=name, percent_complete=float(pct),
+                constraint=ConstraintType.SNET if planned_start else ConstraintType.ASAP,
+                constraint_date=planned_start, actual_start=actual_start, actual_finish=actual_finish)
+
+
+def _trueppm_dependency(obj, k: int, ids: set) -> Link:
+    succ = obj.get("successor_id") if isinstance(obj, dict) and isinstance(obj.get("successor_id"), str) else None
+    r = _Reader(obj, allowed=_T_DEPENDENCY, what=f"dependencies[{k}]", task=succ, prefix=f"dependencies[{k}].")
+    pred = r.string("predecessor_id", required=True, nonempty=True)
+    succ = r.string("successor_id", required=True, nonempty=True)
+    for name, value in (("predecessor_id", pred), ("successor_id", succ)):
+        if value not in ids:
+            r.fail(name, f"unknown task {value!r}")
+    kind = r.choice("dep_type", _LINK_TYPES, default="FS")
+    lag = r.seconds_as_days("lag", default=0, signed=True)
+    return Link(pred, succ, LinkType(kind), lag, LagUnit.ELAPSED_DAYS)

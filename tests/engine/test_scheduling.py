@@ -1,0 +1,355 @@
+"""Hand-checked constraints, deadlines, milestones, summaries and progress (Monday-to-Friday calendar).
+
+January 2026: Mon 5 .. Fri 9, Mon 12 .. Fri 16, Mon 19 .. Fri 23. The project starts Mon 5.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from keelplan.engine import CyclicDependencyError, Link, Task
+
+from .helpers import D, dates, late, run
+
+# ------------------------------------------------------------------ constraints
+
+
+def test_asap_is_the_default():
+    r = run([("A", 3), ("B", 2)], [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 8), D(2026, 1, 9))  # A Mon 5..Wed 7, B Thu 8..Fri 9
+    assert r["B"].total_float == 0 and r["B"].is_critical
+
+
+def test_alap_moves_as_late_as_successors_allow():
+    # A(5) Mon 5..Fri 9 -> C(2) Mon 12..Tue 13; B(2) ALAP -> C would be Mon 5..Tue 6 ASAP,
+    # ALAP it finishes Fri 9, the day before C starts: Thu 8..Fri 9.
+    r = run([("A", 5), Task("B", 2, constraint="ALAP"), ("C", 2)], [("A", "C"), ("B", "C")])
+    assert dates(r, "B") == (D(2026, 1, 8), D(2026, 1, 9))
+    assert late(r, "B") == (D(2026, 1, 8), D(2026, 1, 9))
+    assert r["B"].total_float == 0
+
+
+def test_alap_without_successors_finishes_with_the_project():
+    # A(5) Mon 5..Fri 9 sets the finish; B(2) ALAP with no successor moves to Thu 8..Fri 9.
+    r = run([("A", 5), Task("B", 2, constraint="ALAP")])
+    assert dates(r, "B") == (D(2026, 1, 8), D(2026, 1, 9))
+    assert r.project_finish == D(2026, 1, 9)
+
+
+def test_mso_later_than_logic_pins_both_passes():
+    # A(3) Mon 5..Wed 7 -> B(2) MSO Wed 14: B sits Wed 14..Thu 15 early and late.
+    r = run([("A", 3), Task("B", 2, constraint="MSO", constraint_date=D(2026, 1, 14))], [("A", "B")])
+    assert dates(r, "B") == late(r, "B") == (D(2026, 1, 14), D(2026, 1, 15))
+    assert r["B"].total_float == 0
+    # A may finish as late as Tue 13: Thu 8, Fri 9, Mon 12, Tue 13 = 4 days of float.
+    assert late(r, "A") == (D(2026, 1, 9), D(2026, 1, 13))
+    assert r["A"].total_float == 4 and r["A"].free_float == 4
+
+
+def test_mso_against_logic_keeps_the_date_and_gives_negative_float():
+    # A(3) ends Wed 7 but B must start Tue 6: B stays Tue 6..Wed 7 (logic broken); A would have to finish
+    # Mon 5 (the day before B), two working days before Wed 7 -> total float -2.
+    r = run([("A", 3), Task("B", 2, constraint="MSO", constraint_date=D(2026, 1, 6))], [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 6), D(2026, 1, 7))
+    assert r["A"].late_finish == D(2026, 1, 5)
+    assert r["A"].total_float == -2 and r["A"].is_critical
+
+
+def test_mfo_later_than_logic():
+    # B(2) must finish Fri 16 -> Thu 15..Fri 16; A(3) can finish as late as Wed 14: float 5 (Thu 8 .. Wed 14).
+    r = run([("A", 3), Task("B", 2, constraint="MFO", constraint_date=D(2026, 1, 16))], [("A", "B")])
+    assert dates(r, "B") == late(r, "B") == (D(2026, 1, 15), D(2026, 1, 16))
+    assert r["A"].total_float == 5
+
+
+def test_mfo_against_logic_gives_negative_float():
+    # B(2) MFO Wed 7 -> Tue 6..Wed 7 although A(3) ends Wed 7; A must finish Mon 5: -2.
+    r = run([("A", 3), Task("B", 2, constraint="MFO", constraint_date=D(2026, 1, 7))], [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 6), D(2026, 1, 7))
+    assert r["A"].total_float == -2
+
+
+def test_snet_raises_early_dates_only():
+    # A(3) Mon 5..Wed 7 -> B(2) SNET Mon 12: B Mon 12..Tue 13 (A can slip Thu 8, Fri 9: free float 2).
+    r = run([("A", 3), Task("B", 2, constraint="SNET", constraint_date=D(2026, 1, 12))], [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 12), D(2026, 1, 13))
+    assert r["A"].free_float == 2 and r["A"].total_float == 2
+    assert r["B"].driving_predecessors == ()
+    # An SNET earlier than logic does nothing.
+    r = run([("A", 3), Task("B", 2, constraint="SNET", constraint_date=D(2026, 1, 6))], [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 8), D(2026, 1, 9))
+
+
+def test_snet_on_a_weekend_moves_to_the_next_working_day():
+    r = run([Task("A", 1, constraint="SNET", constraint_date=D(2026, 1, 10))])
+    assert dates(r, "A") == (D(2026, 1, 12), D(2026, 1, 12))
+
+
+def test_snlt_met_caps_the_late_start():
+    # C(10) Mon 5..Fri 16 sets the finish. A(3) -> B(2): B Thu 8..Fri 9 early. Without a constraint B could
+    # finish Fri 16 (float 5); SNLT Mon 12 caps its late start: Mon 12..Tue 13, float 2.
+    tasks = [("A", 3), Task("B", 2, constraint="SNLT", constraint_date=D(2026, 1, 12)), ("C", 10)]
+    r = run(tasks, [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 8), D(2026, 1, 9))
+    assert late(r, "B") == (D(2026, 1, 12), D(2026, 1, 13))
+    assert r["B"].total_float == 2 and r["A"].total_float == 2
+    assert run([("A", 3), ("B", 2), ("C", 10)], [("A", "B")])["B"].total_float == 5
+
+
+def test_snlt_missed_wins_over_logic_with_negative_float():
+    # Logic says B starts Thu 8, SNLT Tue 6 holds it there: B Tue 6..Wed 7; A must finish Mon 5: -2.
+    r = run([("A", 3), Task("B", 2, constraint="SNLT", constraint_date=D(2026, 1, 6))], [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 6), D(2026, 1, 7))
+    assert r["A"].total_float == -2
+
+
+def test_fnet_raises_the_early_finish():
+    # A(1) Mon 5 -> B(2) would be Tue 6..Wed 7; FNET Fri 9 gives Thu 8..Fri 9.
+    r = run([("A", 1), Task("B", 2, constraint="FNET", constraint_date=D(2026, 1, 9))], [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 8), D(2026, 1, 9))
+    assert r["A"].free_float == 2
+
+
+def test_fnlt_met_caps_the_late_finish():
+    # C(10) to Fri 16; A(3) -> B(2) Thu 8..Fri 9; FNLT Wed 14: late finish Wed 14, float 3 (Mon 12..Wed 14).
+    tasks = [("A", 3), Task("B", 2, constraint="FNLT", constraint_date=D(2026, 1, 14)), ("C", 10)]
+    r = run(tasks, [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 8), D(2026, 1, 9))
+    assert r["B"].late_finish == D(2026, 1, 14)
+    assert r["B"].total_float == 3 and r["A"].total_float == 3
+
+
+def test_fnlt_missed_holds_the_task_and_gives_negative_float():
+    # A(5) Mon 5..Fri 9 -> B(5) would end Fri 16; FNLT Wed 14 holds it to Thu 8..Wed 14; A is 2 days late.
+    r = run([("A", 5), Task("B", 5, constraint="FNLT", constraint_date=D(2026, 1, 14))], [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 8), D(2026, 1, 14))
+    assert r["A"].total_float == -2 and r["A"].is_critical
+
+
+# ------------------------------------------------------------------ deadlines
+
+
+def test_deadline_lowers_float_of_a_non_critical_task_without_moving_it():
+    # C(10) to Fri 16; A(3) -> B(2) Thu 8..Fri 9, float 5; a deadline Tue 13 leaves float 2 (Mon 12, Tue 13).
+    tasks = [("A", 3), Task("B", 2, deadline=D(2026, 1, 13)), ("C", 10)]
+    r = run(tasks, [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 8), D(2026, 1, 9))
+    assert r["B"].late_finish == D(2026, 1, 13)
+    assert r["B"].total_float == 2 and r["A"].total_float == 2
+
+
+def test_missed_deadline_gives_negative_float_and_does_not_move_the_task():
+    # B ends Fri 9; deadline Wed 7 -> float -2; dates unchanged.
+    r = run([("A", 3), Task("B", 2, deadline=D(2026, 1, 7)), ("C", 10)], [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 8), D(2026, 1, 9))
+    assert r["B"].total_float == -2 and r["B"].is_critical
+    assert r.project_finish == D(2026, 1, 16)
+
+
+def test_deadline_after_a_critical_task_leaves_it_unchanged():
+    r = run([("A", 3), Task("B", 2, deadline=D(2026, 1, 20))], [("A", "B")])
+    assert r["B"].total_float == 0 and r["B"].is_critical
+
+
+# ------------------------------------------------------------------ milestones
+
+
+def test_milestone_sits_on_its_predecessors_finish_day_and_successor_starts_next_day():
+    # A(5) Mon 5..Fri 9 -> M(0) on Fri 9 -> B(1) on Mon 12.
+    r = run([("A", 5), ("M", 0), ("B", 1)], [("A", "M"), ("M", "B")])
+    assert dates(r, "M") == (D(2026, 1, 9), D(2026, 1, 9))
+    assert dates(r, "B") == (D(2026, 1, 12), D(2026, 1, 12))
+    assert r.critical_path == ("A", "M", "B")
+
+
+def test_milestone_at_the_project_start():
+    # M(0) with no predecessor sits at the start of Mon 5; B after it starts the same day.
+    r = run([("M", 0), ("B", 2)], [("M", "B")])
+    assert dates(r, "M") == (D(2026, 1, 5), D(2026, 1, 5))
+    assert dates(r, "B") == (D(2026, 1, 5), D(2026, 1, 6))
+
+
+def test_milestone_at_a_weekend_project_start_moves_to_monday():
+    r = run([("M", 0), ("B", 1)], [("M", "B")], start=D(2026, 1, 10))
+    assert dates(r, "M") == (D(2026, 1, 12), D(2026, 1, 12))
+    assert dates(r, "B") == (D(2026, 1, 12), D(2026, 1, 12))
+
+
+def test_milestone_project_finish():
+    r = run([("A", 3), ("M", 0)], [("A", "M")])
+    assert r.project_finish == D(2026, 1, 7)
+    assert r["M"].total_float == 0 and r["M"].is_critical
+
+
+# ------------------------------------------------------------------ summaries
+
+SUMMARY = [Task("S"), Task("C1", 2, parent="S"), Task("C2", 3, parent="S")]
+
+
+def test_summary_rolls_up_its_children():
+    r = run([*SUMMARY, ("X", 1)])
+    assert dates(r, "S") == (D(2026, 1, 5), D(2026, 1, 7))  # C1 Mon 5..Tue 6, C2 Mon 5..Wed 7
+    assert r["S"].is_summary and not r["C1"].is_summary
+
+
+def test_link_into_a_summary_delays_every_child():
+    # X(2) Mon 5..Tue 6 -> S: both children start Wed 7.
+    r = run([*SUMMARY, ("X", 2)], [("X", "S")])
+    assert dates(r, "C1") == (D(2026, 1, 7), D(2026, 1, 8))
+    assert dates(r, "C2") == (D(2026, 1, 7), D(2026, 1, 9))
+    assert dates(r, "S") == (D(2026, 1, 7), D(2026, 1, 9))
+    assert r["C1"].driving_predecessors == ("X",)
+
+
+def test_link_out_of_a_summary_waits_for_every_child():
+    # C2 ends Wed 7 -> Y(1) Thu 8; C1 (ends Tue 6) has one day of float.
+    r = run([*SUMMARY, ("Y", 1)], [("S", "Y")])
+    assert dates(r, "Y") == (D(2026, 1, 8), D(2026, 1, 8))
+    assert r["C1"].total_float == 1 and r["C2"].total_float == 0
+    assert r.critical_path == ("C2", "Y")
+
+
+def test_nested_summaries():
+    # X(3) Mon 5..Wed 7 -> S1 ⊃ S2 ⊃ L(2): L Thu 8..Fri 9; S1 -> Y: Y Mon 12.
+    tasks = [("X", 3), Task("S1"), Task("S2", parent="S1"), Task("L", 2, parent="S2"), Task("K", 1, parent="S1"),
+             ("Y", 1)]
+    r = run(tasks, [("X", "S1"), ("S1", "Y")])
+    assert dates(r, "L") == (D(2026, 1, 8), D(2026, 1, 9))
+    assert dates(r, "K") == (D(2026, 1, 8), D(2026, 1, 8))
+    assert dates(r, "S2") == dates(r, "S1") == (D(2026, 1, 8), D(2026, 1, 9))
+    assert dates(r, "Y") == (D(2026, 1, 12), D(2026, 1, 12))
+
+
+def test_summary_own_duration_and_constraint_are_ignored():
+    tasks = [Task("S", 50, constraint="MSO", constraint_date=D(2026, 3, 2)), Task("C", 2, parent="S")]
+    r = run(tasks)
+    assert dates(r, "S") == dates(r, "C") == (D(2026, 1, 5), D(2026, 1, 6))
+
+
+def test_link_from_a_summary_to_its_own_child_is_a_cycle():
+    with pytest.raises(CyclicDependencyError) as err:
+        run(SUMMARY, [("S", "C1")])
+    assert err.value.cycle[0] == err.value.cycle[-1]
+    assert "C1" in err.value.cycle
+
+
+def test_link_from_a_child_to_its_own_summary_is_a_cycle():
+    with pytest.raises(CyclicDependencyError):
+        run(SUMMARY, [("C1", "S")])
+
+
+# ------------------------------------------------------------------ progress
+
+
+def test_finished_task_sits_on_its_actuals_and_is_not_critical():
+    # A finished Mon 5..Thu 8 (one day over its 3); B(2) not started, status Wed 14: B Wed 14..Thu 15.
+    tasks = [Task("A", 3, actual_start=D(2026, 1, 5), actual_finish=D(2026, 1, 8), percent_complete=100),
+             Task("B", 2)]
+    r = run(tasks, [("A", "B")], status_date=D(2026, 1, 14))
+    assert dates(r, "A") == (D(2026, 1, 5), D(2026, 1, 8))
+    assert not r["A"].is_critical
+    assert dates(r, "B") == (D(2026, 1, 14), D(2026, 1, 15))
+
+
+def test_finished_task_after_the_status_date_still_on_actuals():
+    tasks = [Task("A", 3, actual_start=D(2026, 1, 12), actual_finish=D(2026, 1, 14)), Task("B", 1)]
+    r = run(tasks, [("A", "B")], status_date=D(2026, 1, 7))
+    assert dates(r, "A") == (D(2026, 1, 12), D(2026, 1, 14))
+    assert dates(r, "B") == (D(2026, 1, 15), D(2026, 1, 15))
+
+
+def test_in_progress_task_schedules_remaining_work_from_the_status_date():
+    # A(4) started Mon 5, 50% done -> 2 days left, from the status date Wed 14: Wed 14, Thu 15.
+    tasks = [Task("A", 4, actual_start=D(2026, 1, 5), percent_complete=50), Task("B", 1)]
+    r = run(tasks, [("A", "B")], status_date=D(2026, 1, 14))
+    assert dates(r, "A") == (D(2026, 1, 5), D(2026, 1, 15))
+    assert dates(r, "B") == (D(2026, 1, 16), D(2026, 1, 16))
+
+
+def test_in_progress_remaining_work_after_the_done_part_when_status_is_earlier():
+    # A(10) started Mon 5, 30% done: 3 days done (Mon 5..Wed 7), 7 left from Thu 8 (status Tue 6 is earlier):
+    # Thu 8, Fri 9, Mon 12 .. Fri 16.
+    r = run([Task("A", 10, actual_start=D(2026, 1, 5), percent_complete=30)], status_date=D(2026, 1, 6))
+    assert dates(r, "A") == (D(2026, 1, 5), D(2026, 1, 16))
+
+
+def test_percent_complete_shortens_remaining_work():
+    # Status Mon 12. Started Mon 5: 0% -> 10 days from Mon 12 (to Fri 23); 30% -> 7 days (to Tue 20).
+    base = {"actual_start": D(2026, 1, 5)}
+    r0 = run([Task("A", 10, **base)], status_date=D(2026, 1, 12))
+    r30 = run([Task("A", 10, percent_complete=30, **base)], status_date=D(2026, 1, 12))
+    assert dates(r0, "A") == (D(2026, 1, 5), D(2026, 1, 23))
+    assert dates(r30, "A") == (D(2026, 1, 5), D(2026, 1, 20))
+
+
+def test_not_started_work_is_not_scheduled_before_the_status_date():
+    r = run([("A", 2), ("B", 1)], [("A", "B")], status_date=D(2026, 1, 7))
+    assert dates(r, "A") == (D(2026, 1, 7), D(2026, 1, 8))
+    assert dates(r, "B") == (D(2026, 1, 9), D(2026, 1, 9))
+
+
+def test_status_date_on_a_weekend():
+    r = run([("A", 1)], status_date=D(2026, 1, 10))
+    assert dates(r, "A") == (D(2026, 1, 12), D(2026, 1, 12))
+
+
+# ------------------------------------------------------------------ floats, drivers, critical path
+
+
+def test_free_float_versus_total_float():
+    # A(2) -> B(2) -> D(1); C(1) -> D; A Mon 5..Tue 6, B Wed 7..Thu 8, D Fri 9; C Mon 5.
+    # C can slip 3 days (Tue, Wed, Thu) before D moves: free = total = 3.
+    # E(1) -> F(1) -> D: E Mon 5, F Tue 6. E can slip 2 days before the finish moves (total 2) but F
+    # starts the day after E, so E's free float is 0; F's free float is 2.
+    tasks = [("A", 2), ("B", 2), ("C", 1), ("D", 1), ("E", 1), ("F", 1)]
+    r = run(tasks, [("A", "B"), ("B", "D"), ("C", "D"), ("E", "F"), ("F", "D")])
+    assert (r["C"].total_float, r["C"].free_float) == (3, 3)
+    assert (r["E"].total_float, r["E"].free_float) == (2, 0)
+    assert (r["F"].total_float, r["F"].free_float) == (2, 2)
+    assert (r["A"].total_float, r["A"].free_float) == (0, 0)
+
+
+def test_free_float_of_a_task_without_successors_counts_to_the_project_finish():
+    r = run([("A", 5), ("B", 2)])
+    assert (r["B"].total_float, r["B"].free_float) == (3, 3)
+
+
+def test_driving_predecessors():
+    # B after A(3) and C(1): A drives (B starts Thu 8), C does not.
+    r = run([("A", 3), ("C", 1), ("B", 1)], [("A", "B"), ("C", "B")])
+    assert r["B"].driving_predecessors == ("A",)
+    # Both drive when they end the same day.
+    r = run([("A", 3), ("C", 3), ("B", 1)], [("A", "B"), ("C", "B")])
+    assert set(r["B"].driving_predecessors) == {"A", "C"}
+    assert r["A"].driving_predecessors == ()
+
+
+def test_critical_path_order_and_project_finish():
+    # A(2) -> B(3) -> C(1), and A -> D(1) -> C: critical path A, B, C ending Fri 9... A Mon5-Tue6, B Wed7-Fri9,
+    # C Mon 12.
+    r = run([("A", 2), ("B", 3), ("C", 1), ("D", 1)], [("A", "B"), ("B", "C"), ("A", "D"), ("D", "C")])
+    assert r.critical_path == ("A", "B", "C")
+    assert r.project_finish == D(2026, 1, 12)
+    assert r["D"].total_float == 2 and not r["D"].is_critical
+
+
+def test_multi_calendar_tasks():
+    # A on 7-day (Sat 10, Sun 11 work) 7 days from Mon 5: Mon 5..Sun 11. B on Monday-to-Friday after it: Mon 12.
+    # C on 6-day 6 days from Mon 5: Mon 5..Sat 10.
+    r = run([Task("A", 7, calendar="seven"), Task("B", 1), Task("C", 6, calendar="six")], [("A", "B")])
+    assert dates(r, "A") == (D(2026, 1, 5), D(2026, 1, 11))
+    assert dates(r, "B") == (D(2026, 1, 12), D(2026, 1, 12))
+    assert dates(r, "C") == (D(2026, 1, 5), D(2026, 1, 10))
+    # C may finish as late as Mon 12 on its own calendar: Sat 10 -> Mon 12 is 1 working day (Sun is off).
+    assert r["C"].late_finish == D(2026, 1, 12) and r["C"].total_float == 1
+
+
+def test_empty_project():
+    r = run([])
+    assert r.project_finish == D(2026, 1, 5) and r.critical_path == ()
+
+
+def test_link_via_build_and_summary_input_order_independent():
+    # A summary listed after its children behaves the same.
+    r = run([Task("C1", 2, parent="S"), Task("S"), ("X", 1)], [Link("X", "S")])
+    assert dates(r, "C1") == (D(2026, 1, 6), D(2026, 1, 7))
