@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import gc
 import math
+import operator
 
 import numpy as np
 
@@ -72,6 +73,7 @@ from keelplan.engine.results import ScheduleResult
 FS, SS, FF, SF = 0, 1, 2, 3
 _TYPE_CODE = {LinkType.FS: FS, LinkType.SS: SS, LinkType.FF: FF, LinkType.SF: SF}
 _UNIT_CODE = {LagUnit.WORKING_DAYS: 0, LagUnit.ELAPSED_DAYS: 1, LagUnit.PERCENT: 2}
+_LINK_FIELDS = operator.attrgetter("predecessor", "successor", "type", "lag", "lag_unit")
 INF = 2**62
 NEG = -(2**62)
 
@@ -85,20 +87,19 @@ class _Network:
         count = len(tasks)
         index = project._index
         parent = [-1 if t.parent is None else index[t.parent] for t in tasks]
-        if any(p >= 0 for p in parent):
+        parent_a = np.array(parent, dtype=np.int64)
+        summary_a = np.zeros(count, dtype=bool)
+        summary_a[parent_a[parent_a >= 0]] = True
+        if summary_a.any():
             _check_parent_cycles(project, parent)
-        is_summary = [False] * count
-        for p in parent:
-            if p >= 0:
-                is_summary[p] = True
+        leaves_a = np.flatnonzero(~summary_a)
+        node_a = np.full(count, -1, dtype=np.int64)
+        node_a[leaves_a] = np.arange(leaves_a.size)
         self.parent = parent
-        self.is_summary = is_summary
-        leaves = [i for i in range(count) if not is_summary[i]]
-        node_of_task = [-1] * count
-        for node, i in enumerate(leaves):
-            node_of_task[i] = node
+        self.is_summary = summary_a
+        leaves = leaves_a.tolist()
         self.leaves = leaves
-        self.node_of_task = node_of_task
+        self.node_of_task = node_a.tolist()
         self.n_leaves = len(leaves)
         owner = list(leaves)
         hubs: dict = {}
@@ -112,11 +113,13 @@ class _Network:
             return node
 
         links = project.links
-        preds = np.array([index[lk.predecessor] for lk in links], dtype=np.int64)
-        succs = np.array([index[lk.successor] for lk in links], dtype=np.int64)
-        kinds_a = np.array([_TYPE_CODE[lk.type] for lk in links], dtype=np.int64)
-        lags_a = np.array([lk.lag for lk in links], dtype=np.int64)
-        unit_codes = np.array([_UNIT_CODE[lk.lag_unit] for lk in links], dtype=np.int64)
+        # One C-level pass over the Link objects, then whole columns at a time.
+        fields = list(zip(*map(_LINK_FIELDS, links))) or [(), (), (), (), ()]
+        preds = np.fromiter(map(index.__getitem__, fields[0]), dtype=np.int64, count=len(links))
+        succs = np.fromiter(map(index.__getitem__, fields[1]), dtype=np.int64, count=len(links))
+        kinds_a = np.fromiter(map(_TYPE_CODE.__getitem__, fields[2]), dtype=np.int64, count=len(links))
+        lags_a = np.fromiter(fields[3], dtype=np.int64, count=len(links))
+        unit_codes = np.fromiter(map(_UNIT_CODE.__getitem__, fields[4]), dtype=np.int64, count=len(links))
         pct = unit_codes == 2
         if pct.any():
             durations = np.array([t.duration for t in tasks], dtype=np.int64)
@@ -128,8 +131,6 @@ class _Network:
         shift = (unit_codes != 1) & (((kinds_a == FF) & (lags_a < 0)) | ((kinds_a == SF) & (lags_a > 0)))
         if shift.any():
             lags_a[shift] += np.sign(lags_a[shift])
-        summary_a = np.array(is_summary, dtype=bool)
-        node_a = np.array(node_of_task, dtype=np.int64)
         P_a, S_a = node_a[preds], node_a[succs]
         if summary_a.any() and preds.size:
             for k in np.flatnonzero(summary_a[preds] | summary_a[succs]).tolist():
@@ -143,9 +144,9 @@ class _Network:
         self.hubs = hubs
         self._leaf_cache: dict = {}
         children: dict[int, list[int]] = {}
-        for i, p in enumerate(parent):
-            if p >= 0:
-                children.setdefault(p, []).append(i)
+        if hubs:
+            for i in np.flatnonzero(parent_a >= 0).tolist():
+                children.setdefault(parent[i], []).append(i)
         self.children = children
         extra_p, extra_s, extra_t = [], [], []
         for (summary, kind), h in hubs.items():
@@ -216,6 +217,13 @@ class _Network:
 
 
 def _check_parent_cycles(project: ProjectInput, parent: list[int]) -> None:
+    # Pointer jumping: after k rounds every task points 2**k steps up its chain; only tasks on or under a
+    # loop still have an ancestor after enough rounds. Only then is the loop looked for, one task at a time.
+    up = np.array(parent, dtype=np.int64)
+    for _ in range(max(1, len(parent)).bit_length() + 1):
+        up = np.where(up >= 0, up[np.maximum(up, 0)], -1)
+    if (up < 0).all():
+        return
     state = [0] * len(parent)
     for i in range(len(parent)):
         path = []
