@@ -96,7 +96,7 @@ def test_operations_are_not_described_by_an_inherited_implementation_docstring(s
     assert not [d for d in descriptions if "service_kwargs" in d or "Subclasses" in d]
 
 
-def test_swagger_ui_loads_only_local_assets(db):
+def test_swagger_ui_loads_only_local_assets():
     response = Client().get("/api/schema/swagger-ui/")
 
     assert response.status_code == 200

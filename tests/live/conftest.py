@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -25,6 +25,8 @@ import requests
 START_DEADLINE_SECONDS = 60
 STOP_GRACE_SECONDS = 10
 PASSWORD = "live-test-password-1"
+# What the development server and gunicorn print when another process took the port first.
+PORT_TAKEN_SIGNS = ("Address already in use", "Connection in use")
 
 
 def free_port() -> int:
@@ -50,7 +52,6 @@ class LiveServer:
     env: dict[str, str]
     data_dir: Path
     log_path: Path
-    _tokens: dict[str, str] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -121,34 +122,43 @@ def run_server(
     if database_url:
         env["DATABASE_URL"] = database_url
     env.update(extra_env or {})
-    port = free_port()
     log_path = data_dir / "server.log"
-    command = [sys.executable, "-m", "keelplan.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers)]
-    with open(log_path, "wb") as log:
-        # A session of its own makes the server the leader of a process group holding all its workers.
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
-    server = LiveServer(base_url=f"http://127.0.0.1:{port}", process=process, env=env, data_dir=data_dir,
-                        log_path=log_path)
+    for attempt in range(3):
+        port = free_port()
+        command = [sys.executable, "-m", "keelplan.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(workers)]
+        with open(log_path, "wb") as log:
+            # A session of its own makes the server the leader of a process group holding all its workers.
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        server = LiveServer(base_url=f"http://127.0.0.1:{port}", process=process, env=env, data_dir=data_dir,
+                            log_path=log_path)
+        try:
+            if _wait_until_up(server, retry_if_port_taken=attempt < 2):
+                break
+        except BaseException:
+            server.stop()
+            raise
     try:
-        _wait_until_up(server)
         yield server
     finally:
         server.stop()
 
 
-def _wait_until_up(server: LiveServer) -> None:
+def _wait_until_up(server: LiveServer, *, retry_if_port_taken: bool) -> bool:
+    """True once the server answers; False if it lost the race for its port and may be started again."""
     deadline = time.monotonic() + START_DEADLINE_SECONDS
     while True:
         if server.process.poll() is not None:
+            if retry_if_port_taken and any(sign in server.output() for sign in PORT_TAKEN_SIGNS):
+                return False
             pytest.fail(f"keelplan serve exited with {server.process.returncode} before answering:\n{server.output()}")
         try:
             response = requests.get(server.url("/api/v1/projects/"), timeout=2)
         except requests.RequestException:
             response = None
         if response is not None and response.status_code == 401:
-            return
+            return True
         if time.monotonic() > deadline:
             status = response.status_code if response is not None else "no answer"
             pytest.fail(f"keelplan serve did not answer within {START_DEADLINE_SECONDS} s ({status}):\n"
