@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from keelplan.calendars.models import ALL_DAYS, MONDAY_TO_FRIDAY, Calendar, CalendarException
 from keelplan.core.errors import Conflict, InvalidInput
-from keelplan.core.validation import require_int_range, require_text
+from keelplan.core.validation import require_decimal, require_int_range, require_text
 from keelplan.core.workspace import require_workspace_role
 from keelplan.portfolio.models import Role
 from keelplan.portfolio.services import check_lock_version
@@ -24,13 +24,8 @@ MAX_EXCEPTIONS = 5000
 def _validate(calendar: Calendar) -> None:
     calendar.name = require_text(calendar.name, field="name", max_length=255)
     require_int_range(calendar.working_days, field="working_days", low=1, high=ALL_DAYS)
-    try:
-        hours = Decimal(str(calendar.hours_per_day))
-    except (InvalidOperation, ValueError):
-        raise InvalidInput("Must be a number.", field="hours_per_day") from None
-    if not Decimal("0.5") <= hours <= Decimal(24):
-        raise InvalidInput("Must be between 0.5 and 24.", field="hours_per_day")
-    calendar.hours_per_day = hours.quantize(Decimal("0.01"))
+    calendar.hours_per_day = require_decimal(calendar.hours_per_day, field="hours_per_day", low=Decimal("0.5"),
+                                             high=Decimal(24))
     calendar.timezone = require_text(calendar.timezone or "UTC", field="timezone", max_length=64)
 
 
@@ -55,7 +50,7 @@ def _clean_exceptions(rows) -> list[dict]:
 def _replace_exceptions(calendar: Calendar, rows: list[dict]) -> list[Change]:
     now = timezone.now()
     old_ids = list(CalendarException.objects.filter(calendar=calendar).values_list("id", flat=True))
-    CalendarException.objects.filter(pk__in=old_ids).update(deleted_at=now, updated_at=now)
+    CalendarException.objects.filter(pk__in=old_ids).soft_delete(at=now)
     created = CalendarException.objects.bulk_create([CalendarException(calendar=calendar, **row) for row in rows])
     changes = [Change("calendar_exception", i, ChangeAction.DELETED) for i in old_ids]
     for exc in created:
@@ -125,6 +120,5 @@ def calendar_delete(*, actor, calendar: Calendar) -> None:
     if used:
         raise Conflict(f"The calendar is used by {used} project(s), task(s) or resource(s).", code="calendar_in_use",
                        reference_count=used)
-    now = timezone.now()
-    Calendar.objects.filter(pk=calendar.pk).update(deleted_at=now, updated_at=now, lock_version=calendar.lock_version + 1)
+    Calendar.objects.filter(pk=calendar.pk).soft_delete()
     change_record(project=None, actor=actor, changes=[Change("calendar", calendar.pk, ChangeAction.DELETED)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 
@@ -14,6 +15,13 @@ class LiveQuerySet(models.QuerySet):
 
     def deleted(self):
         return self.filter(deleted_at__isnull=False)
+
+    def soft_delete(self, at=None) -> int:
+        """Mark the live rows deleted (one UPDATE) and return how many were; rows already deleted stay as they
+        are. Rows deleted together share ``at``, which is how a restore finds them again."""
+        now = at or timezone.now()
+        return self.filter(deleted_at__isnull=True).update(deleted_at=now, updated_at=now,
+                                                           lock_version=F("lock_version") + 1)
 
 
 class LiveManager(models.Manager.from_queryset(LiveQuerySet)):

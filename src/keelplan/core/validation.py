@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from keelplan.core.errors import InvalidInput
 
@@ -28,3 +29,14 @@ def require_int_range(value, *, field: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise InvalidInput(f"Must be between {low} and {high}.", field=field)
     return value
+
+
+def require_decimal(value, *, field: str, low: Decimal, high: Decimal, places: int = 2) -> Decimal:
+    """``value`` as a Decimal rounded to ``places``, between ``low`` and ``high`` inclusive."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput("Must be a number.", field=field) from None
+    if not number.is_finite() or not low <= number <= high:
+        raise InvalidInput(f"Must be between {low} and {high}.", field=field)
+    return number.quantize(Decimal(1).scaleb(-places))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from keelplan.core.errors import Conflict, CyclicDependency, InvalidInput, NotFound, PermissionDenied
-from keelplan.core.validation import require_int_range, require_text
+from keelplan.core.validation import require_decimal, require_int_range, require_text
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import (
     DATED_CONSTRAINTS, MAX_DURATION_DAYS, ConstraintType, Dependency, DependencyType, LagUnit, Priority,
@@ -19,7 +19,9 @@ from keelplan.planning.models import (
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
 from keelplan.portfolio.services import check_lock_version
-from keelplan.sync.services import Change, ChangeAction, change_record, diff, project_write_lock, snapshot
+from keelplan.sync.services import (
+    Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
+)
 
 TASK_FIELDS = (
     "name", "description", "parent", "position", "status", "type", "priority", "assignee", "duration",
@@ -72,13 +74,8 @@ def _validate_task(task: WorkItem, changed: set[str]) -> None:
     """Rules that involve one work item's own fields, checked after the new values are applied."""
     task.name = require_text(task.name, field="name", max_length=512)
     require_int_range(task.duration, field="duration", low=0, high=MAX_DURATION_DAYS)
-    try:
-        pct = Decimal(str(task.percent_complete))
-    except (InvalidOperation, ValueError):
-        raise InvalidInput("Must be a number.", field="percent_complete") from None
-    if not Decimal(0) <= pct <= Decimal(100):
-        raise InvalidInput("Must be between 0 and 100.", field="percent_complete")
-    task.percent_complete = pct.quantize(Decimal("0.01"))
+    task.percent_complete = require_decimal(task.percent_complete, field="percent_complete", low=Decimal(0),
+                                            high=Decimal(100))
     for name in ("manual_start", "manual_finish", "constraint_date", "deadline", "actual_start", "actual_finish"):
         _as_date(getattr(task, name), name)
     if task.constraint_type not in ConstraintType.values:
@@ -212,13 +209,7 @@ def task_update(*, actor, task: WorkItem, lock_version: int | None = None, **fie
     if task.parent_id != old_parent_id:
         _validate_parent(task, task.parent)
         _check_graph(project, parent_override={task.pk: task.parent_id}, field="parent")
-    changes = diff(before, snapshot(task, TASK_FIELDS))
-    if not changes:
-        return task
-    task.lock_version += 1
-    task.updated_at = timezone.now()
-    task.save()
-    change_record(project=project, actor=actor, changes=[Change("work_item", task.pk, ChangeAction.UPDATED, changes)])
+    row_save_changes(task, before, TASK_FIELDS, entity="work_item", project=project, actor=actor)
     return task
 
 
@@ -245,9 +236,9 @@ def task_delete(*, actor, task: WorkItem) -> None:
         .filter(Q(predecessor_id__in=ids) | Q(successor_id__in=ids)).values_list("id", flat=True)
     )
     assignment_ids = list(Assignment.objects.filter(work_item_id__in=ids).values_list("id", flat=True))
-    Dependency.objects.filter(pk__in=link_ids).update(deleted_at=now, updated_at=now)
-    Assignment.objects.filter(pk__in=assignment_ids).update(deleted_at=now, updated_at=now)
-    WorkItem.objects.filter(pk__in=ids).update(deleted_at=now, updated_at=now)
+    Dependency.objects.filter(pk__in=link_ids).soft_delete(at=now)
+    Assignment.objects.filter(pk__in=assignment_ids).soft_delete(at=now)
+    WorkItem.objects.filter(pk__in=ids).soft_delete(at=now)
     change_record(project=project, actor=actor, changes=(
         [Change("dependency", i, ChangeAction.DELETED) for i in sorted(link_ids)]
         + [Change("assignment", i, ChangeAction.DELETED) for i in sorted(assignment_ids)]
@@ -408,12 +399,8 @@ def dependency_update(*, actor, dependency: Dependency, lock_version: int | None
                            code="duplicate_dependency")
         _check_graph(project, extra_link=(dependency.predecessor_id, dependency.successor_id),
                      exclude_link=dependency.pk)
-    dependency.lock_version += 1
-    dependency.updated_at = timezone.now()
-    _save_link(dependency)
-    change_record(project=project, actor=actor, changes=[
-        Change("dependency", dependency.pk, ChangeAction.UPDATED, changes)
-    ])
+    row_save_changes(dependency, before, DEPENDENCY_FIELDS, entity="dependency", project=project, actor=actor,
+                     save=lambda: _save_link(dependency))
     return dependency
 
 
@@ -423,9 +410,6 @@ def dependency_delete(*, actor, dependency: Dependency) -> None:
     project = dependency.project
     require_role(actor, project, Role.SCHEDULER, action="manage dependencies")
     project_write_lock(project)
-    now = timezone.now()
-    updated = Dependency.objects.filter(pk=dependency.pk).update(deleted_at=now, updated_at=now,
-                                                                  lock_version=dependency.lock_version + 1)
-    if not updated:
+    if not Dependency.objects.filter(pk=dependency.pk).soft_delete():
         raise NotFound("Dependency not found.")
     change_record(project=project, actor=actor, changes=[Change("dependency", dependency.pk, ChangeAction.DELETED)])

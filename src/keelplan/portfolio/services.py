@@ -14,7 +14,8 @@ from keelplan.core.validation import IDENTIFIER_RE, require_text
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
 from keelplan.sync.services import (
-    Change, ChangeAction, change_record, diff, project_write_lock, snapshot, stream_create_for_project,
+    Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
+    stream_create_for_project,
 )
 
 PROJECT_FIELDS = (
@@ -146,13 +147,7 @@ def project_update(*, actor, project: Project, lock_version: int | None = None, 
     for key, value in fields.items():
         setattr(project, key, value)
     _validate_dates(project.start_date, project.status_date)
-    changes = diff(before, snapshot(project, PROJECT_FIELDS))
-    if not changes:
-        return project
-    project.lock_version += 1
-    project.updated_at = timezone.now()
-    project.save()
-    change_record(project=project, actor=actor, changes=[Change("project", project.pk, ChangeAction.UPDATED, changes)])
+    row_save_changes(project, before, PROJECT_FIELDS, entity="project", project=project, actor=actor)
     return project
 
 
@@ -162,8 +157,7 @@ def project_delete(*, actor, project: Project) -> None:
     require_role(actor, project, Role.OWNER, action="delete the project")
     if Project.objects.filter(parent=project).exists():
         raise Conflict("Delete or move this project's subprojects first.", code="has_subprojects")
-    now = timezone.now()
-    Project.objects.filter(pk=project.pk).update(deleted_at=now, updated_at=now, lock_version=project.lock_version + 1)
+    Project.objects.filter(pk=project.pk).soft_delete()
     change_record(project=project, actor=actor, changes=[Change("project", project.pk, ChangeAction.DELETED)])
 
 
@@ -219,12 +213,7 @@ def membership_change_role(*, actor, membership: Membership, role: int, lock_ver
     before = snapshot(membership, MEMBERSHIP_FIELDS)
     membership.role = role
     membership.role_changed_at = timezone.now()
-    membership.lock_version += 1
-    membership.updated_at = membership.role_changed_at
-    membership.save()
-    change_record(project=project, actor=actor, changes=[
-        Change("membership", membership.pk, ChangeAction.UPDATED, diff(before, snapshot(membership, MEMBERSHIP_FIELDS)))
-    ])
+    row_save_changes(membership, before, MEMBERSHIP_FIELDS, entity="membership", project=project, actor=actor)
     return membership
 
 
@@ -247,7 +236,5 @@ def membership_remove(*, actor, membership: Membership) -> None:
             raise PermissionDenied("You can only remove members ranked below you.")
     if membership.role == Role.OWNER and _live_owner_count(project) <= 1:
         raise InvalidInput("The project's last Owner cannot be removed.", field="user", code="last_owner")
-    now = timezone.now()
-    Membership.objects.filter(pk=membership.pk).update(deleted_at=now, updated_at=now,
-                                                       lock_version=membership.lock_version + 1)
+    Membership.objects.filter(pk=membership.pk).soft_delete()
     change_record(project=project, actor=actor, changes=[Change("membership", membership.pk, ChangeAction.DELETED)])

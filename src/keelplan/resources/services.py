@@ -3,7 +3,7 @@ in the work item's project)."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -11,26 +11,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from keelplan.core.errors import Conflict, InvalidInput, NotFound
-from keelplan.core.validation import require_text
+from keelplan.core.validation import require_decimal, require_text
 from keelplan.core.workspace import require_workspace_role
 from keelplan.portfolio.models import Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
 from keelplan.portfolio.services import check_lock_version
 from keelplan.resources.models import MAX_UNITS, MIN_UNITS, Assignment, Resource
-from keelplan.sync.services import Change, ChangeAction, change_record, diff, project_write_lock, snapshot
+from keelplan.sync.services import (
+    Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
+)
 
 RESOURCE_FIELDS = ("name", "email", "job_role", "user", "calendar", "max_units")
 ASSIGNMENT_FIELDS = ("work_item", "resource", "units")
 
 
 def _units(value, field: str) -> Decimal:
-    try:
-        units = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise InvalidInput("Must be a number.", field=field) from None
-    if not units.is_finite() or not MIN_UNITS <= units <= MAX_UNITS:
-        raise InvalidInput(f"Must be between {MIN_UNITS} and {MAX_UNITS}.", field=field)
-    return units.quantize(Decimal("0.01"))
+    return require_decimal(value, field=field, low=MIN_UNITS, high=MAX_UNITS)
 
 
 def _validate_resource(resource: Resource) -> None:
@@ -74,12 +70,7 @@ def resource_update(*, actor, resource: Resource, lock_version: int | None = Non
     for key, value in fields.items():
         setattr(resource, key, value)
     _validate_resource(resource)
-    changes = diff(before, snapshot(resource, RESOURCE_FIELDS))
-    if changes:
-        resource.lock_version += 1
-        resource.updated_at = timezone.now()
-        resource.save()
-        change_record(project=None, actor=actor, changes=[Change("resource", resource.pk, ChangeAction.UPDATED, changes)])
+    row_save_changes(resource, before, RESOURCE_FIELDS, entity="resource", project=None, actor=actor)
     return resource
 
 
@@ -91,8 +82,8 @@ def resource_delete(*, actor, resource: Resource) -> None:
     by_project: dict[int, list[int]] = {}
     for pk, project_id in Assignment.objects.filter(resource=resource).values_list("id", "project_id"):
         by_project.setdefault(project_id, []).append(pk)
-    Assignment.objects.filter(resource=resource).update(deleted_at=now, updated_at=now)
-    Resource.objects.filter(pk=resource.pk).update(deleted_at=now, updated_at=now, lock_version=resource.lock_version + 1)
+    Assignment.objects.filter(resource=resource).soft_delete(at=now)
+    Resource.objects.filter(pk=resource.pk).soft_delete(at=now)
     change_record(project=None, actor=actor, changes=[Change("resource", resource.pk, ChangeAction.DELETED)])
     for project in Project.all_objects.filter(pk__in=by_project):
         change_record(project=project, actor=actor,
@@ -138,12 +129,7 @@ def assignment_update(*, actor, assignment: Assignment, lock_version: int | None
         return assignment
     before = snapshot(assignment, ASSIGNMENT_FIELDS)
     assignment.units = _units(units, "units")
-    changes = diff(before, snapshot(assignment, ASSIGNMENT_FIELDS))
-    if changes:
-        assignment.lock_version += 1
-        assignment.updated_at = timezone.now()
-        assignment.save()
-        change_record(project=project, actor=actor, changes=[Change("assignment", assignment.pk, ChangeAction.UPDATED, changes)])
+    row_save_changes(assignment, before, ASSIGNMENT_FIELDS, entity="assignment", project=project, actor=actor)
     return assignment
 
 
@@ -152,8 +138,6 @@ def assignment_delete(*, actor, assignment: Assignment) -> None:
     project = assignment.project
     require_role(actor, project, Role.SCHEDULER, action="assign resources")
     project_write_lock(project)
-    now = timezone.now()
-    if not Assignment.objects.filter(pk=assignment.pk).update(deleted_at=now, updated_at=now,
-                                                              lock_version=assignment.lock_version + 1):
+    if not Assignment.objects.filter(pk=assignment.pk).soft_delete():
         raise NotFound("Assignment not found.")
     change_record(project=project, actor=actor, changes=[Change("assignment", assignment.pk, ChangeAction.DELETED)])

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from keelplan.sync.models import ChangeAction, ChangeEvent, ChangeStream
 
@@ -91,4 +92,16 @@ def change_record(*, project, actor, changes: Sequence[Change]) -> None:
     )
 
 
-__all__ = ["Change", "ChangeAction", "change_record", "diff", "project_write_lock", "snapshot", "stream_create_for_project"]
+def row_save_changes(row: models.Model, before: dict, fields, *, entity: str, project, actor, save=None) -> dict:
+    """Write ``row`` if any of ``fields`` moved from ``before``: bump ``lock_version``, stamp ``updated_at``, save
+    (with ``save`` if given) and log one ``updated`` event. Returns the changes; empty means nothing was written."""
+    changes = diff(before, snapshot(row, fields))
+    if changes:
+        row.lock_version += 1
+        row.updated_at = timezone.now()
+        (save or row.save)()
+        change_record(project=project, actor=actor, changes=[Change(entity, row.pk, ChangeAction.UPDATED, changes)])
+    return changes
+
+
+__all__ = ["Change", "ChangeAction", "change_record", "diff", "project_write_lock", "row_save_changes", "snapshot", "stream_create_for_project"]
