@@ -80,7 +80,11 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return cls(*args, **kwargs)
 
     def service_kwargs(self, data: dict) -> dict:
-        return dict(data)
+        # Text fields sent as null mean "empty"; the domain stores no nulls for them.
+        for key in ("description",):
+            if key in data and data[key] is None:
+                data[key] = ""
+        return data
 
     def reread(self, obj):
         return self.get_queryset().get(pk=obj.pk)
@@ -173,11 +177,6 @@ class ProjectViewSet(ServiceViewSet):
 
     def get_queryset(self):
         return _with_my_role(projects_visible(self.request.user), self.request.user).order_by("id")
-
-    def service_kwargs(self, data):
-        if "description" in data and data["description"] is None:
-            data["description"] = ""
-        return data
 
     @extend_schema(
         parameters=[
@@ -293,9 +292,7 @@ class TaskViewSet(ServiceViewSet):
         project = data.pop("project", None)
         if project is not None and project.pk != self.get_object().project_id:
             raise drf_serializers.ValidationError({"project": ["A task cannot move to another project."]})
-        if "description" in data and data["description"] is None:
-            data["description"] = ""
-        return data
+        return super().service_kwargs(data)
 
     @extend_schema(request=None, responses=s.TaskSerializer)
     @action(detail=True, methods=["post"])
@@ -315,11 +312,6 @@ class DependencyViewSet(ServiceViewSet):
 
     def get_queryset(self):
         return dependency_list(actor=self.request.user).order_by("id")
-
-    def service_kwargs(self, data):
-        if "description" in data and data["description"] is None:
-            data["description"] = ""
-        return data
 
 
 # ---------------------------------------------------------------- resources
