@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import gc
 import math
-import operator
 
 import numpy as np
 
@@ -73,7 +72,6 @@ from keelplan.engine.results import ScheduleResult
 FS, SS, FF, SF = 0, 1, 2, 3
 _TYPE_CODE = {LinkType.FS: FS, LinkType.SS: SS, LinkType.FF: FF, LinkType.SF: SF}
 _UNIT_CODE = {LagUnit.WORKING_DAYS: 0, LagUnit.ELAPSED_DAYS: 1, LagUnit.PERCENT: 2}
-_LINK_FIELDS = operator.attrgetter("predecessor", "successor", "type", "lag", "lag_unit")
 INF = 2**62
 NEG = -(2**62)
 
@@ -113,13 +111,14 @@ class _Network:
             return node
 
         links = project.links
-        # One C-level pass over the Link objects, then whole columns at a time.
-        fields = list(zip(*map(_LINK_FIELDS, links))) or [(), (), (), (), ()]
-        preds = np.fromiter(map(index.__getitem__, fields[0]), dtype=np.int64, count=len(links))
-        succs = np.fromiter(map(index.__getitem__, fields[1]), dtype=np.int64, count=len(links))
-        kinds_a = np.fromiter(map(_TYPE_CODE.__getitem__, fields[2]), dtype=np.int64, count=len(links))
-        lags_a = np.fromiter(fields[3], dtype=np.int64, count=len(links))
-        unit_codes = np.fromiter(map(_UNIT_CODE.__getitem__, fields[4]), dtype=np.int64, count=len(links))
+        # The link columns were gathered when the input was validated; here they become arrays.
+        pred_list, succ_list, kind_list, lag_list, unit_list = project._link_columns
+        count_links = len(links)
+        preds = np.fromiter(pred_list, dtype=np.int64, count=count_links)
+        succs = np.fromiter(succ_list, dtype=np.int64, count=count_links)
+        kinds_a = np.fromiter(map(_TYPE_CODE.__getitem__, kind_list), dtype=np.int64, count=count_links)
+        lags_a = np.fromiter(lag_list, dtype=np.int64, count=count_links)
+        unit_codes = np.fromiter(map(_UNIT_CODE.__getitem__, unit_list), dtype=np.int64, count=count_links)
         pct = unit_codes == 2
         if pct.any():
             durations = np.array([t.duration for t in tasks], dtype=np.int64)
@@ -655,9 +654,7 @@ class _Solver:
         net, tab = self.net, self.tab
         n = net.n
         cal = np.array(self.cal, dtype=np.int64)
-        es_a, ef_a = np.array(es, dtype=np.int64), np.array(ef, dtype=np.int64)
-        ls_a, lf_a = np.array(ls, dtype=np.int64), np.array(lf, dtype=np.int64)
-        drive_a = np.array(drive, dtype=np.int64)
+        es_a, ef_a, ls_a, lf_a, drive_a = (np.fromiter(v, dtype=np.int64, count=n) for v in (es, ef, ls, lf, drive))
         complete = np.array(self.complete, dtype=bool)
         total = tab.completed(cal, lf_a) - tab.completed(cal, ef_a)
         P, S = net.P, net.S
@@ -750,27 +747,21 @@ class _Solver:
 
     def _roll_up(self, cols, is_leaf):
         """Summary dates and floats from their children, deepest summaries first."""
-        parent = self.net.parent
-        depth = [0] * len(parent)
-        for i in range(len(parent)):
-            d, j = 0, parent[i]
-            while j >= 0:
-                d += 1
-                j = parent[j]
-            depth[i] = d
-        by_depth: dict[int, list[int]] = {}
-        for i, d in enumerate(depth):
-            if parent[i] >= 0:
-                by_depth.setdefault(d, []).append(i)
+        parent = np.array(self.net.parent, dtype=np.int64)
+        depth = np.zeros(parent.size, dtype=np.int64)
+        up = parent.copy()
+        while (up >= 0).any():  # one round per WBS level
+            depth += up >= 0
+            up = np.where(up >= 0, parent[np.maximum(up, 0)], -1)
         summaries = ~is_leaf
         for key, init in (("es", INF), ("ls", INF), ("tf", INF), ("ff", INF)):
             cols[key] = np.where(summaries, init, cols[key])
         for key in ("ef", "lf"):
             cols[key] = np.where(summaries, NEG, cols[key])
         cols["crit"] = np.where(summaries, False, cols["crit"])
-        for d in sorted(by_depth, reverse=True):
-            kids = np.array(by_depth[d], dtype=np.int64)
-            par = np.array([parent[k] for k in by_depth[d]], dtype=np.int64)
+        for d in range(int(depth.max()), 0, -1):
+            kids = np.flatnonzero(depth == d)
+            par = parent[kids]
             for key in ("es", "ls", "tf", "ff"):
                 np.minimum.at(cols[key], par, cols[key][kids])
             for key in ("ef", "lf"):
@@ -806,13 +797,15 @@ class _Solver:
             return []
         on_path = critical | (np.arange(critical.size) >= n_leaves)
         useful = np.flatnonzero(driving & on_path[net.P] & on_path[net.S])
-        into: dict[int, list[int]] = {}
-        for p, s in zip(net.P[useful].tolist(), net.S[useful].tolist()):
-            into.setdefault(s, []).append(p)
+        # Driving predecessors of each node, grouped by successor (walked from the finish back to a start).
+        by_succ = useful[np.argsort(net.S[useful], kind="stable")]
+        succ_sorted = net.S[by_succ]
+        preds_sorted = net.P[by_succ]
         node = int(ends.min())
         chain, seen = [node], {node}
         while True:
-            preds = [p for p in into.get(node, ()) if (critical[p] or p >= n_leaves) and p not in seen]
+            a, b = np.searchsorted(succ_sorted, [node, node + 1])
+            preds = [p for p in preds_sorted[a:b].tolist() if p not in seen]
             if not preds:
                 break
             node = max(preds, key=lambda q: (int(ef_a[q]), -q))

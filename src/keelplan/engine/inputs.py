@@ -202,6 +202,8 @@ class ProjectInput:
     calendar: Hashable | None = None
     status_date: dt.date | None = None
     _index: dict = field(default=None, init=False, repr=False, compare=False)
+    # Link ends as task positions, and the link columns, gathered while validating (the engine reads these).
+    _link_columns: tuple = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         _date(self.start, field="start", optional=False)
@@ -234,21 +236,30 @@ class ProjectInput:
             if task.calendar is not None and task.calendar not in cal_ids:
                 raise UnknownTaskError(f"unknown calendar {task.calendar!r}", task=task.id, field="calendar")
         seen = set()
+        preds, succs, kinds, lags, units = [], [], [], [], []
         for link in self.links:
             if not isinstance(link, Link):
                 raise InvalidInput("links must be Link values", field="links")
-            if link.predecessor not in index:
+            p = index.get(link.predecessor)
+            if p is None:
                 raise UnknownTaskError(f"unknown predecessor {link.predecessor!r}", task=link.successor,
                                        field="predecessor")
-            if link.successor not in index:
+            s = index.get(link.successor)
+            if s is None:
                 raise UnknownTaskError(f"unknown successor {link.successor!r}", task=link.predecessor,
                                        field="successor")
-            key = (link.predecessor, link.successor, link.type)
+            key = (p, s, link.type)
             if key in seen:
                 raise InvalidInput(f"the {link.type.value} link from {link.predecessor!r} is given twice",
                                    task=link.successor, field="predecessor")
             seen.add(key)
+            preds.append(p)
+            succs.append(s)
+            kinds.append(link.type)
+            lags.append(link.lag)
+            units.append(link.lag_unit)
         object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_link_columns", (preds, succs, kinds, lags, units))
 
     def task_index(self, task_id) -> int:
         return self._index[task_id]
