@@ -22,8 +22,6 @@ from conftest import make_project
 pytestmark = pytest.mark.django_db
 
 
-
-
 def task(owner, project, name, **fields) -> WorkItem:
     return task_create(actor=owner, project=project, name=name, **fields)
 
