@@ -17,7 +17,13 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from keelplan.accounts.services import user_create
+from keelplan.calendars.services import calendar_create
+from keelplan.planning.models import Priority, Status, WorkItemType
+from keelplan.planning.services import dependency_create, task_create, task_update
 from keelplan.portfolio.models import Project, Role
+from keelplan.portfolio.services import membership_add, project_create, project_update
+from keelplan.resources.services import assignment_create, resource_create
 
 DEMO_PASSWORD = "keelplan-demo"
 DEMO_PROJECT_IDENTIFIER = "harbourside-fit-out"
@@ -338,8 +344,6 @@ class _Builder:
     # -- people and the project
 
     def _people(self) -> None:
-        from keelplan.accounts.services import user_create
-
         User = get_user_model()
         for person in PEOPLE:
             user = User.objects.filter(username=person.username).first()
@@ -349,8 +353,6 @@ class _Builder:
             self.people[person.username] = user
 
     def _project(self) -> Project:
-        from keelplan.portfolio.services import membership_add, project_create
-
         owner = self.people[PEOPLE[0].username]
         project = project_create(
             actor=owner, name="Harbourside House – Level 3 fit-out", identifier=DEMO_PROJECT_IDENTIFIER,
@@ -363,9 +365,6 @@ class _Builder:
         return project
 
     def _calendars(self, project: Project) -> None:
-        from keelplan.calendars.services import calendar_create
-        from keelplan.portfolio.services import project_update
-
         owner = self.people[PEOPLE[0].username]
         holidays = [{"start": day, "end": day, "description": name} for day, name in BANK_HOLIDAYS_2026]
         self.calendars["standard"] = calendar_create(
@@ -381,8 +380,6 @@ class _Builder:
         project_update(actor=owner, project=project, calendar=self.calendars["standard"])
 
     def _resources(self) -> None:
-        from keelplan.resources.services import resource_create
-
         planner = self.people["priya"]
         for key, (name, job_role, username, on_site, units) in RESOURCES.items():
             self.resources[key] = resource_create(
@@ -395,8 +392,6 @@ class _Builder:
     # -- tasks, links and assignments
 
     def _task_fields(self, options: dict, duration: int) -> dict:
-        from keelplan.planning.models import Priority, WorkItemType
-
         fields = {"duration": duration}
         if duration == 0:
             fields["is_milestone"] = True
@@ -416,9 +411,6 @@ class _Builder:
         return fields
 
     def _tasks(self, project: Project) -> None:
-        from keelplan.planning.models import WorkItemType
-        from keelplan.planning.services import task_create
-
         manager = self.people["marcus"]
         phase_type = WorkItemType.objects.get(code="phase")
         for key, name, children in WBS:
@@ -431,16 +423,12 @@ class _Builder:
                 )
 
     def _links(self, links, *, actor=None) -> None:
-        from keelplan.planning.services import dependency_create
-
         actor = actor or self.people["priya"]
         for predecessor, successor, dep_type, lag, lag_unit in links:
             dependency_create(actor=actor, predecessor=self.tasks[predecessor], successor=self.tasks[successor],
                               dep_type=dep_type, lag=lag, lag_unit=lag_unit)
 
     def _assignments(self) -> None:
-        from keelplan.resources.services import assignment_create
-
         planner = self.people["priya"]
         for task, resource, units in ASSIGNMENTS:
             assignment_create(actor=planner, work_item=self.tasks[task], resource=self.resources[resource],
@@ -448,10 +436,6 @@ class _Builder:
 
     def _progress(self, project: Project) -> None:
         """Two weeks in: the survey is done and the space plan is well under way."""
-        from keelplan.planning.models import Status
-        from keelplan.planning.services import task_update
-        from keelplan.portfolio.services import project_update
-
         manager = self.people["marcus"]
         task_update(actor=manager, task=self.tasks["survey"], status=Status.objects.get(code="COMPLETE"),
                     percent_complete=Decimal(100), actual_start=D(2026, 3, 2), actual_finish=D(2026, 3, 4))
@@ -461,10 +445,6 @@ class _Builder:
 
     def _subproject(self, parent: Project) -> None:
         """Marcus (Admin of the fit-out) opens a small IT and AV subproject, which he then owns."""
-        from keelplan.planning.services import task_create
-        from keelplan.portfolio.services import membership_add, project_create
-        from keelplan.resources.services import assignment_create
-
         manager = self.people["marcus"]
         project = project_create(
             actor=manager, name="Harbourside House – IT and AV", identifier=DEMO_SUBPROJECT_IDENTIFIER,

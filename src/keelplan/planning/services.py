@@ -19,6 +19,7 @@ from keelplan.planning.models import (
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
 from keelplan.portfolio.services import check_lock_version
+from keelplan.resources.models import Assignment
 from keelplan.sync.services import (
     Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
 )
@@ -224,8 +225,6 @@ def _subtree_ids(root: WorkItem) -> list[int]:
 @transaction.atomic
 def task_delete(*, actor, task: WorkItem) -> None:
     """Soft-delete a work item (Admin or above) with its subtasks, their dependencies and assignments."""
-    from keelplan.resources.models import Assignment
-
     project = task.project
     require_role(actor, project, Role.ADMIN, action="delete tasks")
     project_write_lock(project)
@@ -251,8 +250,6 @@ def task_restore(*, actor, task_id: int) -> WorkItem:
     """Bring back a soft-deleted work item (Admin or above) with what was deleted together with it: its
     subtasks, and the links and assignments whose other end is live again. Links that would now duplicate
     or close a cycle are refused."""
-    from keelplan.resources.models import Assignment
-
     task = WorkItem.all_objects.filter(pk=task_id, project__deleted_at__isnull=True).select_related("project").first()
     if task is None or role_in(actor, task.project) is None:
         raise NotFound("Task not found.")
