@@ -68,3 +68,16 @@ def outsider(db):
 @pytest.fixture
 def api(owner):
     return client_for(owner)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_schedule_caches():
+    """The scheduler's per-process caches outlive a test's rolled-back transaction; start each test empty."""
+    from keelplan.scheduling.inputs import input_cache
+    from keelplan.scheduling.store import computed_cache
+
+    input_cache.clear()
+    computed_cache.clear()
+    yield
+    input_cache.clear()
+    computed_cache.clear()

@@ -17,7 +17,11 @@ def _setup_django() -> None:
 def _migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
+    from keelplan.scheduling.services import schedule_missing
+
     call_command("migrate", interactive=False, verbosity=verbosity)
+    # Projects from before the scheduler stored its results (or restored without them) get dates now.
+    schedule_missing()
 
 
 def cmd_serve(args) -> int:

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
 from keelplan.accounts.services import user_create
 from keelplan.calendars.services import calendar_create
+from keelplan.core.transactions import write_transaction
 from keelplan.planning.models import Priority, Status, WorkItemType
 from keelplan.planning.services import dependency_create, task_create, task_update
 from keelplan.portfolio.models import Project, Role
@@ -305,7 +305,7 @@ def _result_for_people(*, created: bool) -> DemoResult:
     return result
 
 
-@transaction.atomic
+@write_transaction()
 def demo_load() -> DemoResult:
     """Create the demo workspace unless it is already there; either way report its users."""
     if Project.all_objects.filter(identifier=DEMO_PROJECT_IDENTIFIER).exists():

@@ -145,7 +145,7 @@ def test_deleting_a_task_takes_its_subtree_links_and_assignments(site, owner):
 def test_the_cascade_is_logged_row_by_row(site, owner, project):
     last = ChangeEvent.objects.filter(stream__project=project).order_by("-seq").first().seq
     task_delete(actor=owner, task=site["a"])
-    events = ChangeEvent.objects.filter(stream__project=project, seq__gt=last).order_by("seq")
+    events = ChangeEvent.objects.filter(stream__project=project, seq__gt=last).exclude(entity="schedule")
     assert {(e.entity, e.entity_id, e.action) for e in events} == {
         ("work_item", site["a"].pk, "deleted"),
         ("work_item", site["a1"].pk, "deleted"),

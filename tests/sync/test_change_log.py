@@ -34,6 +34,11 @@ def stream_of(project) -> list[ChangeEvent]:
     return list(ChangeEvent.objects.filter(stream__project=project).order_by("seq"))
 
 
+def row_events(project) -> list[ChangeEvent]:
+    """The project's events less the scheduler's (one ``schedule`` event per computation that changed dates)."""
+    return [e for e in stream_of(project) if e.entity != "schedule"]
+
+
 def workspace_events() -> list[ChangeEvent]:
     return list(ChangeEvent.objects.filter(stream__key=WORKSPACE_STREAM).order_by("seq"))
 
@@ -47,11 +52,14 @@ def test_each_write_appends_its_events_in_a_gap_free_sequence(owner):
     viewer = make_user()
     steps = [
         (lambda: membership_add(actor=owner, project=project, user=viewer, role=Role.VIEWER), ["membership"]),
-        (lambda: task_create(actor=owner, project=project, name="A"), ["work_item"]),
-        (lambda: task_create(actor=owner, project=project, name="B"), ["work_item"]),
+        # A new task gets dates: the scheduler logs one event after the task's own.
+        (lambda: task_create(actor=owner, project=project, name="A"), ["work_item", "schedule"]),
+        (lambda: task_create(actor=owner, project=project, name="B"), ["work_item", "schedule"]),
+        # A new name moves no date: no computation is logged.
         (lambda: project_update(actor=owner, project=project, name="Apollo 2"), ["project"]),
     ]
-    expected = ["project", "membership"]  # project_create: the project and its Owner's membership
+    # project_create: the project and its Owner's membership (an empty project has no dates to log)
+    expected = ["project", "membership"]
     assert [e.entity for e in stream_of(project)] == expected
     for write, entities in steps:
         write()
@@ -67,8 +75,8 @@ def test_each_write_appends_its_events_in_a_gap_free_sequence(owner):
     membership_change_role(actor=owner, membership=Membership.objects.get(user=viewer), role=Role.MEMBER)
     membership_remove(actor=owner, membership=Membership.objects.get(user=viewer))
     task_delete(actor=owner, task=a)  # its link, its assignment, then the task itself
-    expected += ["dependency", "assignment", "work_item", "dependency", "assignment", "membership", "membership",
-                 "dependency", "assignment", "work_item"]
+    expected += ["dependency", "schedule", "assignment", "work_item", "schedule", "dependency", "schedule",
+                 "assignment", "membership", "membership", "dependency", "assignment", "work_item", "schedule"]
 
     events = stream_of(project)
     assert [e.entity for e in events] == expected
@@ -82,8 +90,9 @@ def test_each_project_has_its_own_sequence(owner):
     for n in range(3):
         task_create(actor=owner, project=apollo, name=f"A{n}")
     task_create(actor=owner, project=gemini, name="G")
-    assert [e.seq for e in stream_of(apollo)] == [1, 2, 3, 4, 5]
-    assert [e.seq for e in stream_of(gemini)] == [1, 2, 3]
+    # project, membership, then each task with the computation it caused
+    assert [e.seq for e in stream_of(apollo)] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [e.seq for e in stream_of(gemini)] == [1, 2, 3, 4]
 
 
 def test_calendars_and_resources_use_the_workspace_stream(project, owner):
@@ -117,7 +126,7 @@ def test_deleting_a_resource_logs_to_both_streams(project, owner):
 
 def test_changes_carry_old_and_new_values(project, owner, members):
     work = task_create(actor=owner, project=project, name="Dig", duration=2)
-    created = stream_of(project)[-1]
+    created = row_events(project)[-1]
     assert created.action == "created"
     assert created.changes["name"] == [None, "Dig"]
     assert created.changes["duration"] == [None, 2]
@@ -125,7 +134,7 @@ def test_changes_carry_old_and_new_values(project, owner, members):
 
     task_update(actor=owner, task=work, name="Dig deeper", assignee=members["member"],
                 deadline=dt.date(2026, 3, 1), percent_complete=12.5, duration=2)
-    updated = stream_of(project)[-1]
+    updated = row_events(project)[-1]
     assert updated.action == "updated"
     assert updated.changes == {
         "name": ["Dig", "Dig deeper"],
@@ -146,7 +155,7 @@ def test_a_role_change_logs_the_role_pair(members, project, owner):
 def test_a_delete_is_a_tombstone_event(project, owner):
     work = task_create(actor=owner, project=project, name="Dig")
     task_delete(actor=owner, task=work)
-    event = stream_of(project)[-1]
+    event = row_events(project)[-1]
     assert (event.entity, event.entity_id, event.action, event.changes) == ("work_item", work.pk, "deleted", {})
 
 

@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from keelplan.accounts.models import ApiToken, token_digest
 from keelplan.core.errors import Conflict, InvalidInput
+from keelplan.core.transactions import write_transaction
 
 User = get_user_model()
 
 
-@transaction.atomic
+@write_transaction()
 def user_create(
     *, username: str, password: str, email: str = "", full_name: str = "", is_admin: bool = False
 ) -> User:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from keelplan.calendars.models import ALL_DAYS, MONDAY_TO_FRIDAY, Calendar, CalendarException
 from keelplan.core.errors import Conflict, InvalidInput
+from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import require_decimal, require_int_range, require_text
 from keelplan.core.workspace import require_workspace_role
 from keelplan.portfolio.models import Role
@@ -61,7 +61,7 @@ def _replace_exceptions(calendar: Calendar, rows: list[dict]) -> list[Change]:
     return changes
 
 
-@transaction.atomic
+@write_transaction()
 def calendar_create(
     *, actor, name: str, working_days: int = MONDAY_TO_FRIDAY, hours_per_day=Decimal(8), timezone: str = "UTC",
     exceptions: list[dict] | None = None,
@@ -78,7 +78,7 @@ def calendar_create(
     return calendar
 
 
-@transaction.atomic
+@write_transaction()
 def calendar_update(*, actor, calendar: Calendar, lock_version: int | None = None, exceptions=None, **fields) -> Calendar:
     """Change a calendar; ``exceptions``, when given, replaces the whole exception list."""
     unknown = set(fields) - set(CALENDAR_FIELDS)
@@ -111,7 +111,7 @@ def calendar_reference_count(calendar: Calendar) -> int:
             + calendar.resources.filter(deleted_at__isnull=True).count())
 
 
-@transaction.atomic
+@write_transaction()
 def calendar_delete(*, actor, calendar: Calendar) -> None:
     """Soft-delete a calendar no live project, task or resource uses (409 ``calendar_in_use`` otherwise)."""
     require_workspace_role(actor, Role.ADMIN, action="delete calendars")

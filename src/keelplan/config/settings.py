@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "keelplan.planning",
     "keelplan.resources",
     "keelplan.sync",
+    "keelplan.scheduling",
 ]
 
 MIDDLEWARE = [

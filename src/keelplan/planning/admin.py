@@ -5,13 +5,11 @@ from keelplan.planning.models import Dependency, Priority, Status, WorkItem, Wor
 
 @admin.register(WorkItem)
 class WorkItemAdmin(admin.ModelAdmin):
-    list_display = ("name", "project", "duration", "early_start", "early_finish", "total_float", "is_critical",
-                    "deleted_at")
+    list_display = ("name", "project", "duration", "is_critical", "deleted_at")
     list_filter = ("is_critical", "status")
     search_fields = ("name",)
     raw_id_fields = ("project", "parent", "assignee", "author", "calendar")
-    readonly_fields = ("early_start", "early_finish", "late_start", "late_finish", "total_float", "free_float",
-                       "is_critical")
+    readonly_fields = ("is_critical",)
 
 
 @admin.register(Dependency)

@@ -89,8 +89,8 @@ class WorkItem(DomainModel):
     """A task, milestone or summary in a project's WBS.
 
     Inputs to the scheduler: duration (whole working days; 0 = milestone), constraint, deadline,
-    scheduling mode with manual dates, calendar, progress. Outputs (``early_*``, ``late_*``, floats,
-    ``is_critical``) are written by the scheduler only. Invariant: ``parent`` is in the same project and
+    scheduling mode with manual dates, calendar, progress, parent. Outputs (``early_*``, ``late_*``, floats,
+    ``is_critical``) are written by the scheduler only (see ``keelplan.scheduling``). Invariant: ``parent`` is in the same project and
     the parent chain never loops; a dated constraint has its date.
     """
 
@@ -124,12 +124,8 @@ class WorkItem(DomainModel):
     actual_start = models.DateField(null=True, blank=True)
     actual_finish = models.DateField(null=True, blank=True)
 
-    early_start = models.DateField(null=True, blank=True)
-    early_finish = models.DateField(null=True, blank=True)
-    late_start = models.DateField(null=True, blank=True)
-    late_finish = models.DateField(null=True, blank=True)
-    total_float = models.IntegerField(null=True, blank=True)
-    free_float = models.IntegerField(null=True, blank=True)
+    # Computed by the scheduler. The dates and floats live in ``scheduling.ScheduleChunk``; this copy of the
+    # critical flag is kept on the row (written only where it flips) so lists can filter on it in SQL.
     is_critical = models.BooleanField(default=False)
 
     class Meta:
@@ -149,9 +145,11 @@ class WorkItem(DomainModel):
         return self.name
 
 
-SCHEDULE_FIELDS = (
-    "early_start", "early_finish", "late_start", "late_finish", "total_float", "free_float", "is_critical",
-)
+# The fields of a work item the scheduler reads: a write that changes one of them reschedules the project.
+SCHEDULE_INPUT_FIELDS = frozenset({
+    "parent", "duration", "is_milestone", "scheduling_mode", "manual_start", "manual_finish", "constraint_type",
+    "constraint_date", "deadline", "calendar", "percent_complete", "actual_start", "actual_finish",
+})
 
 
 class DependencyType(models.TextChoices):

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from keelplan.core.errors import Conflict, CyclicDependency, InvalidInput, NotFound, PermissionDenied
+from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import require_decimal, require_int_range, require_text
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import (
@@ -149,7 +150,7 @@ def _check_graph(
         raise CyclicDependency(cycle, names=[f"{names.get(t, t)} (#{t})" for t in cycle], field=field)
 
 
-@transaction.atomic
+@write_transaction()
 def task_create(*, actor, project: Project, name: str, **fields) -> WorkItem:
     """Create a work item (Admin or above)."""
     require_role(actor, project, Role.ADMIN, action="create tasks")
@@ -178,7 +179,7 @@ def task_create(*, actor, project: Project, name: str, **fields) -> WorkItem:
     return task
 
 
-@transaction.atomic
+@write_transaction()
 def task_update(*, actor, task: WorkItem, lock_version: int | None = None, **fields) -> WorkItem:
     """Change a work item: Admin and above any task; a Member only tasks assigned to them (not their
     assignee or parent)."""
@@ -222,7 +223,7 @@ def _subtree_ids(root: WorkItem) -> list[int]:
     return ids
 
 
-@transaction.atomic
+@write_transaction()
 def task_delete(*, actor, task: WorkItem) -> None:
     """Soft-delete a work item (Admin or above) with its subtasks, their dependencies and assignments."""
     project = task.project
@@ -245,7 +246,7 @@ def task_delete(*, actor, task: WorkItem) -> None:
     ))
 
 
-@transaction.atomic
+@write_transaction()
 def task_restore(*, actor, task_id: int) -> WorkItem:
     """Bring back a soft-deleted work item (Admin or above) with what was deleted together with it: its
     subtasks, and the links and assignments whose other end is live again. Links that would now duplicate
@@ -333,7 +334,7 @@ def _save_link(dependency: Dependency) -> None:
                        code="duplicate_dependency") from None
 
 
-@transaction.atomic
+@write_transaction()
 def dependency_create(
     *, actor, predecessor: WorkItem, successor: WorkItem, dep_type: str = DependencyType.FS, lag: int = 0,
     lag_unit: str = LagUnit.ELAPSED_DAYS, description: str = "",
@@ -362,7 +363,7 @@ def dependency_create(
     return dependency
 
 
-@transaction.atomic
+@write_transaction()
 def dependency_update(*, actor, dependency: Dependency, lock_version: int | None = None, **fields) -> Dependency:
     """Change a link's ends, type or lag (Scheduler or above), with the same checks as creating it."""
     unknown = set(fields) - set(DEPENDENCY_FIELDS)
@@ -401,7 +402,7 @@ def dependency_update(*, actor, dependency: Dependency, lock_version: int | None
     return dependency
 
 
-@transaction.atomic
+@write_transaction()
 def dependency_delete(*, actor, dependency: Dependency) -> None:
     """Soft-delete a link (Scheduler or above)."""
     project = dependency.project

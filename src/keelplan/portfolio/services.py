@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from keelplan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleLockVersion
+from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import IDENTIFIER_RE, require_text
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
@@ -86,7 +87,7 @@ def _validate_calendar(calendar) -> None:
         raise InvalidInput("The calendar does not exist.", field="calendar")
 
 
-@transaction.atomic
+@write_transaction()
 def project_create(
     *, actor, name: str, start_date: dt.date, identifier: str | None = None, description: str = "",
     parent: Project | None = None, status_date: dt.date | None = None, calendar=None,
@@ -120,13 +121,15 @@ def project_create(
     return project
 
 
-@transaction.atomic
+@write_transaction()
 def project_update(*, actor, project: Project, lock_version: int | None = None, **fields) -> Project:
     """Change project settings (Admin or above)."""
     unknown = set(fields) - PROJECT_SETTINGS
     if unknown:
         raise InvalidInput(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
     require_role(actor, project, Role.ADMIN, action="change project settings")
+    # The stream first, then the row: the scheduler holds the stream when it writes the project's finish.
+    project_write_lock(project)
     project = Project.objects.select_for_update().get(pk=project.pk)
     check_lock_version(project, lock_version)
     before = snapshot(project, PROJECT_FIELDS)
@@ -151,12 +154,13 @@ def project_update(*, actor, project: Project, lock_version: int | None = None, 
     return project
 
 
-@transaction.atomic
+@write_transaction()
 def project_delete(*, actor, project: Project) -> None:
     """Soft-delete a project (Owner). Its rows become invisible with it; live subprojects block the delete."""
     require_role(actor, project, Role.OWNER, action="delete the project")
     if Project.objects.filter(parent=project).exists():
         raise Conflict("Delete or move this project's subprojects first.", code="has_subprojects")
+    project_write_lock(project)
     Project.objects.filter(pk=project.pk).soft_delete()
     change_record(project=project, actor=actor, changes=[Change("project", project.pk, ChangeAction.DELETED)])
 
@@ -171,7 +175,7 @@ def _live_owner_count(project: Project) -> int:
     return Membership.objects.filter(project=project, role=Role.OWNER).count()
 
 
-@transaction.atomic
+@write_transaction()
 def membership_add(*, actor, project: Project, user, role: int | None = None) -> Membership:
     """Add a person to the project (Owner only), at a role strictly below the actor's."""
     caller = require_role(actor, project, Role.OWNER, action="add members")
@@ -191,7 +195,7 @@ def membership_add(*, actor, project: Project, user, role: int | None = None) ->
     return membership
 
 
-@transaction.atomic
+@write_transaction()
 def membership_change_role(*, actor, membership: Membership, role: int, lock_version: int | None = None) -> Membership:
     """Change a member's role (Owner only). The new role, and the member's current role unless it is the
     actor's own membership, must be below the actor's. The last Owner cannot be demoted."""
@@ -217,7 +221,7 @@ def membership_change_role(*, actor, membership: Membership, role: int, lock_ver
     return membership
 
 
-@transaction.atomic
+@write_transaction()
 def membership_remove(*, actor, membership: Membership) -> None:
     """Remove a member: anyone may remove themselves; removing someone else needs Owner and a lower-ranked
     member. The last Owner cannot be removed."""

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from keelplan.core.errors import Conflict, InvalidInput, NotFound
+from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import require_decimal, require_text
 from keelplan.core.workspace import require_workspace_role
 from keelplan.portfolio.models import Project, Role
@@ -43,7 +44,7 @@ def _validate_resource(resource: Resource) -> None:
         raise InvalidInput("The calendar does not exist.", field="calendar")
 
 
-@transaction.atomic
+@write_transaction()
 def resource_create(*, actor, name: str, **fields) -> Resource:
     require_workspace_role(actor, Role.SCHEDULER, action="create resources")
     unknown = set(fields) - set(RESOURCE_FIELDS)
@@ -58,7 +59,7 @@ def resource_create(*, actor, name: str, **fields) -> Resource:
     return resource
 
 
-@transaction.atomic
+@write_transaction()
 def resource_update(*, actor, resource: Resource, lock_version: int | None = None, **fields) -> Resource:
     require_workspace_role(actor, Role.SCHEDULER, action="change resources")
     unknown = set(fields) - set(RESOURCE_FIELDS)
@@ -74,7 +75,7 @@ def resource_update(*, actor, resource: Resource, lock_version: int | None = Non
     return resource
 
 
-@transaction.atomic
+@write_transaction()
 def resource_delete(*, actor, resource: Resource) -> None:
     """Soft-delete a resource and its assignments."""
     require_workspace_role(actor, Role.SCHEDULER, action="delete resources")
@@ -90,7 +91,7 @@ def resource_delete(*, actor, resource: Resource) -> None:
                       changes=[Change("assignment", pk, ChangeAction.DELETED) for pk in by_project[project.pk]])
 
 
-@transaction.atomic
+@write_transaction()
 def assignment_create(*, actor, work_item, resource: Resource, units=Decimal("1.00")) -> Assignment:
     """Assign a resource to a work item (Scheduler or above in its project)."""
     if work_item is None or work_item.is_deleted or role_in(actor, work_item.project) is None:
@@ -116,7 +117,7 @@ def assignment_create(*, actor, work_item, resource: Resource, units=Decimal("1.
     return assignment
 
 
-@transaction.atomic
+@write_transaction()
 def assignment_update(*, actor, assignment: Assignment, lock_version: int | None = None, units=None) -> Assignment:
     project = assignment.project
     require_role(actor, project, Role.SCHEDULER, action="assign resources")
@@ -133,7 +134,7 @@ def assignment_update(*, actor, assignment: Assignment, lock_version: int | None
     return assignment
 
 
-@transaction.atomic
+@write_transaction()
 def assignment_delete(*, actor, assignment: Assignment) -> None:
     project = assignment.project
     require_role(actor, project, Role.SCHEDULER, action="assign resources")

@@ -11,6 +11,8 @@ from keelplan.portfolio.selectors import require_role
 from keelplan.resources.models import Assignment
 from keelplan.sync.models import ChangeEvent, ChangeStream
 
+SCHEDULE_ENTITY = "schedule"
+
 # Sync collection name -> (change-log entity, model), in the order the feed lists them.
 COLLECTIONS = {
     "projects": ("project", Project),
@@ -50,11 +52,15 @@ def sync_pull(*, actor, project: Project, since: int = 0) -> Delta:
             delta.updated[name] = rows.order_by("id")
             delta.deleted[name] = []
         return delta
-    events = (ChangeEvent.objects.filter(stream__project=project, seq__gt=since, seq__lte=timestamp)
-              .order_by("seq").values_list("entity", "entity_id"))
+    events = ChangeEvent.objects.filter(stream__project=project, seq__gt=since, seq__lte=timestamp)
     touched: dict[str, set[int]] = {}
-    for entity, entity_id in events:
+    for entity, entity_id in events.exclude(entity=SCHEDULE_ENTITY).values_list("entity", "entity_id"):
         touched.setdefault(entity, set()).add(entity_id)
+    # A computation's event names the tasks whose computed fields changed, as runs of ids.
+    for payload in events.filter(entity=SCHEDULE_ENTITY).values_list("changes", flat=True):
+        tasks = touched.setdefault("work_item", set())
+        for first, last in payload.get("work_items", ()):
+            tasks.update(range(first, last + 1))
     for name, (entity, model) in COLLECTIONS.items():
         ids = touched.get(entity, set())
         base = model.all_objects.filter(pk__in=ids)

@@ -45,10 +45,25 @@ def diff(before: dict, after: dict) -> dict:
 
 @dataclass
 class Change:
+    """One row's change: ``changes`` maps field -> ``(old, new)``. A ``payload`` is stored as given instead (the
+    scheduler's one event per computation lists the tasks it changed that way)."""
+
     entity: str
     entity_id: int
     action: str
     changes: dict = field(default_factory=dict)
+    payload: dict | None = None
+
+
+# Callables ``listener(project, actor, changes)`` told of every batch of changes recorded, inside the writer's
+# transaction (the scheduler subscribes to reschedule projects whose inputs moved).
+_listeners: list = []
+
+
+def on_change(listener) -> None:
+    """Subscribe ``listener(project, actor, changes)`` to every ``change_record`` call (``project`` None = workspace)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def stream_create_for_project(project) -> ChangeStream:
@@ -85,11 +100,14 @@ def change_record(*, project, actor, changes: Sequence[Change]) -> None:
         [
             ChangeEvent(
                 stream=stream, seq=first + i, entity=c.entity, entity_id=c.entity_id, action=c.action,
-                changes={k: [_plain(a), _plain(b)] for k, (a, b) in c.changes.items()}, actor_id=actor_id,
+                changes=c.payload if c.payload is not None else {k: [_plain(a), _plain(b)] for k, (a, b) in c.changes.items()},
+                actor_id=actor_id,
             )
             for i, c in enumerate(changes)
         ]
     )
+    for listener in _listeners:
+        listener(project, actor, changes)
 
 
 def row_save_changes(row: models.Model, before: dict, fields, *, entity: str, project, actor, save=None) -> dict:
@@ -104,4 +122,7 @@ def row_save_changes(row: models.Model, before: dict, fields, *, entity: str, pr
     return changes
 
 
-__all__ = ["Change", "ChangeAction", "change_record", "diff", "project_write_lock", "row_save_changes", "snapshot", "stream_create_for_project"]
+__all__ = [
+    "Change", "ChangeAction", "change_record", "diff", "on_change", "project_write_lock", "row_save_changes", "snapshot",
+    "stream_create_for_project",
+]

@@ -28,6 +28,7 @@ from keelplan.calendars.models import Calendar, CalendarException
 from keelplan.planning.models import Dependency, WorkItem
 from keelplan.portfolio.models import Membership, Project
 from keelplan.resources.models import Assignment, Resource
+from keelplan.scheduling.models import ProjectSchedule, ScheduleChunk
 from keelplan.sync.models import ChangeEvent, ChangeStream
 
 from conftest import client_for
@@ -56,6 +57,9 @@ def db_state() -> dict:
     state["ApiToken"] = ApiToken.objects.aggregate(rows=Count("id"), revoked=Count("revoked_at"))
     state["ChangeEvent"] = ChangeEvent.objects.count()
     state["ChangeStream"] = ChangeStream.objects.aggregate(rows=Count("id"), seq=Sum("last_seq"))
+    state["ProjectSchedule"] = ProjectSchedule.objects.aggregate(rows=Count("pk"), versions=Sum("version"),
+                                                                 computed=Max("computed_at"))
+    state["ScheduleChunk"] = ScheduleChunk.objects.aggregate(rows=Count("id"), versions=Sum("version"))
     return state
 
 

@@ -90,7 +90,8 @@ def add_users(scene: Scene, n: int):
 # the signed-in user, one on the page's count and one on the rows; calendars add one for their exceptions;
 # members add the project lookup and two role checks (project_get, then membership_list).
 ENDPOINTS = [
-    ("/api/v1/tasks/", add_tasks, 3),
+    # + the schedule's version check and (first read of a new version) its chunks
+    ("/api/v1/tasks/", add_tasks, 5),
     ("/api/v1/dependencies/", add_dependencies, 3),
     ("/api/v1/projects/", add_projects, 3),
     ("/api/v1/projects/{project}/members/", add_members, 6),

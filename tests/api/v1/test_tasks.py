@@ -11,6 +11,7 @@ from keelplan.planning.models import ConstraintType, Dependency, WorkItem
 from keelplan.planning.services import dependency_create, task_create
 from keelplan.resources.models import Assignment
 from keelplan.resources.services import assignment_create, resource_create
+from keelplan.scheduling.selectors import computed_fields
 
 from conftest import client_for, make_project, make_user
 
@@ -24,11 +25,6 @@ SCHEDULE_FIELDS = ("early_start", "early_finish", "late_start", "late_finish", "
 # Values no scheduler would compute for these tasks, so seeing one means a client wrote it.
 FORGED_SCHEDULE = {"early_start": "2031-03-03", "early_finish": "2031-03-04", "late_start": "2031-03-05",
                    "late_finish": "2031-03-06", "total_float": 777, "free_float": 555, "is_critical": True}
-
-
-def stand_in_for_the_scheduler(task, **values):
-    """Computed fields have no service but the scheduler; tests that need values set them on the row."""
-    WorkItem.objects.filter(pk=task.pk).update(**values)
 
 
 class TestTaskContract(EndpointContract):
@@ -156,10 +152,9 @@ def test_filter_by_project(owner, project, api):
 
 
 def test_filter_by_criticality(owner, project, api):
-    critical = task_create(actor=owner, project=project, name="On the path")
-    slack = task_create(actor=owner, project=project, name="With slack")
-    stand_in_for_the_scheduler(critical, is_critical=True, total_float=0)
-    stand_in_for_the_scheduler(slack, is_critical=False, total_float=4)
+    # Two tasks side by side: the longer one sets the finish; the shorter has four days of float.
+    critical = task_create(actor=owner, project=project, name="On the path", duration=5)
+    slack = task_create(actor=owner, project=project, name="With slack", duration=1)
     for value in ("true", "True", "1"):
         assert result_ids(api, URL, is_critical=value) == [critical.pk]
     for value in ("false", "0"):
@@ -185,26 +180,27 @@ def test_bad_filter_values_are_400_naming_the_parameter(project, api, params, na
 # ---------------------------------------------------------------- computed schedule fields
 
 def test_schedule_fields_are_present_and_read_only_on_create(project, api):
-    response = api.post(URL, {"project": project.pk, "name": "Forged", **FORGED_SCHEDULE}, format="json")
+    forged_values = {**FORGED_SCHEDULE, "is_critical": False}  # a task on its own is critical
+    response = api.post(URL, {"project": project.pk, "name": "Forged", **forged_values}, format="json")
     body = json_body(response)
     assert response.status_code == 201, body
-    row = WorkItem.objects.get(pk=body["id"])
-    for field, forged in FORGED_SCHEDULE.items():
+    computed = computed_fields(project.pk, [body["id"]])[body["id"]]
+    for field, forged in forged_values.items():
         assert field in body
         assert body[field] != forged, field
-        stored = getattr(row, field)
+        stored = computed[field]
         assert (stored.isoformat() if isinstance(stored, dt.date) else stored) != forged, field
+    assert body["early_start"] == "2026-01-05" and body["is_critical"] is True
 
 
 def test_schedule_fields_are_read_only_on_update(owner, project, api):
-    task = task_create(actor=owner, project=project, name="Computed")
-    stand_in_for_the_scheduler(task, early_start=dt.date(2026, 1, 5), early_finish=dt.date(2026, 1, 5),
-                               late_start=dt.date(2026, 1, 7), late_finish=dt.date(2026, 1, 7), total_float=2,
-                               free_float=1, is_critical=False)
+    # The project starts on Monday 5 January 2026; a one-day task beside a three-day one has two days of float.
+    task = task_create(actor=owner, project=project, name="Computed", duration=1)
+    task_create(actor=owner, project=project, name="Longer", duration=3)
     url = f"{URL}{task.pk}/"
     computed = {k: v for k, v in json_body(api.get(url)).items() if k in SCHEDULE_FIELDS}
     assert computed == {"early_start": "2026-01-05", "early_finish": "2026-01-05", "late_start": "2026-01-07",
-                        "late_finish": "2026-01-07", "total_float": 2, "free_float": 1, "is_critical": False}
+                        "late_finish": "2026-01-07", "total_float": 2, "free_float": 2, "is_critical": False}
     for method in ("patch", "put"):
         body = {"project": project.pk, "name": "Computed", **FORGED_SCHEDULE}
         response = getattr(api, method)(url, body, format="json")

@@ -13,6 +13,7 @@ from keelplan.planning.models import (
 )
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.resources.models import MAX_UNITS, MIN_UNITS, Assignment, Resource
+from keelplan.scheduling.selectors import ScheduleReader
 from keelplan.api.v1.fields import CodeField, ObjectField, StrictIntegerField
 
 User = get_user_model()
@@ -146,6 +147,34 @@ class MembershipUpdateSerializer(serializers.Serializer):
 
 # ---------------------------------------------------------------- tasks and dependencies
 
+class _Computed:
+    """A read-only task field the scheduler computes: read from the project's stored schedule, through one
+    ``ScheduleReader`` shared by everything a response renders."""
+
+    def __init__(self, name: str, **kwargs):
+        self.computed_name = name
+        super().__init__(read_only=True, source="*", allow_null=True, **kwargs)
+
+    def to_representation(self, instance):
+        context = self.context
+        reader = context.get("schedule_reader") if isinstance(context, dict) else None
+        if reader is None:
+            reader = ScheduleReader()
+            if isinstance(context, dict):
+                context["schedule_reader"] = reader
+        values = reader.fields(instance.project_id, instance.pk)
+        value = None if values is None else values[self.computed_name]
+        return None if value is None else super().to_representation(value)
+
+
+class ComputedDateField(_Computed, serializers.DateField):
+    pass
+
+
+class ComputedIntegerField(_Computed, serializers.IntegerField):
+    pass
+
+
 class TaskSerializer(serializers.ModelSerializer):
     project = ObjectField(queryset=Project.objects.all())
     parent = ObjectField(queryset=WorkItem.objects.all(), required=False, allow_null=True)
@@ -166,6 +195,14 @@ class TaskSerializer(serializers.ModelSerializer):
         help_text="TruePPM's start-no-earlier-than date: writing it sets constraint_type SNET with this date.")
     is_summary = serializers.SerializerMethodField()
     lock_version = serializers.IntegerField(required=False, min_value=0)
+    early_start = ComputedDateField("early_start", help_text="Computed: earliest start (first working day).")
+    early_finish = ComputedDateField("early_finish", help_text="Computed: earliest finish (last working day).")
+    late_start = ComputedDateField("late_start", help_text="Computed: latest start that keeps the project finish.")
+    late_finish = ComputedDateField("late_finish", help_text="Computed: latest finish that keeps the project finish.")
+    total_float = ComputedIntegerField("total_float", help_text="Computed: working days the task can slip without "
+                                       "moving the project finish; negative when a constraint or deadline is missed.")
+    free_float = ComputedIntegerField("free_float", help_text="Computed: working days the task can slip without "
+                                      "moving any successor.")
 
     class Meta:
         model = WorkItem
@@ -204,6 +241,22 @@ class TaskSerializer(serializers.ModelSerializer):
                 elif self.instance is not None and self.instance.constraint_type == ConstraintType.SNET:
                     attrs["constraint_type"], attrs["constraint_date"] = ConstraintType.ASAP, None
         return attrs
+
+
+class ScheduleSummarySerializer(serializers.Serializer):
+    """Response shape of ``/projects/{id}/schedule/`` (documentation only; the view renders a dict)."""
+
+    project = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="Grows by one whenever a computed value changes.")
+    computed_at = serializers.DateTimeField(allow_null=True, help_text="When the schedule was last computed.")
+    compute_ms = serializers.FloatField(allow_null=True, help_text="How long the engine took, in milliseconds.")
+    project_start = serializers.DateField()
+    project_finish = serializers.DateField(allow_null=True)
+    critical_path = serializers.ListField(child=serializers.IntegerField(), help_text="Task ids, start to finish.")
+    task_count = serializers.IntegerField()
+    critical_count = serializers.IntegerField()
+    late_count = serializers.IntegerField(help_text="Tasks with negative total float: a constraint or deadline "
+                                                    "they cannot meet.")
 
 
 class DependencySerializer(serializers.ModelSerializer):

@@ -27,6 +27,8 @@ from keelplan.portfolio.models import Membership
 from keelplan.portfolio.selectors import membership_list, project_get, projects_visible
 from keelplan.resources import services as resource_services
 from keelplan.resources.selectors import assignment_list, resource_list
+from keelplan.scheduling import services as scheduling_services
+from keelplan.scheduling.selectors import schedule_get
 from keelplan.sync.selectors import sync_pull
 
 ID_REGEX = "[0-9]{1,18}"
@@ -212,6 +214,19 @@ class ProjectViewSet(ServiceViewSet):
             for name in renderers
         }
         return Response({"changes": changes, "timestamp": delta.timestamp})
+
+    @extend_schema(methods=["GET"], responses=s.ScheduleSummarySerializer,
+                   summary="The project's computed schedule: finish, critical path, counts (Viewer and above).")
+    @extend_schema(methods=["POST"], request=None, responses=s.ScheduleSummarySerializer,
+                   summary="Recompute the schedule from a fresh read of every input (Scheduler and above).")
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def schedule(self, request, pk=None):
+        """The project's computed schedule. Dates are recomputed on every write that can move them; ``POST``
+        forces a full recomputation from the stored inputs."""
+        project = self.get_object()
+        if request.method == "POST":
+            scheduling_services.schedule_recompute(actor=request.user, project=project)
+        return Response(schedule_get(actor=request.user, project=project))
 
 
 class MemberViewSet(ServiceViewSet):

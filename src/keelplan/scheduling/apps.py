@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class SchedulingConfig(AppConfig):
+    name = "keelplan.scheduling"
+    label = "scheduling"
+
+    def ready(self):
+        from keelplan.scheduling.services import changes_recorded
+        from keelplan.sync.services import on_change
+
+        on_change(changes_recorded)

@@ -1,0 +1,192 @@
+"""Every write that can move dates reschedules its project before it commits; what is stored always equals a
+fresh computation. The project starts on Monday 5 January 2026 (``conftest.make_project``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from keelplan.calendars.services import calendar_create, calendar_update
+from keelplan.core.errors import CyclicDependency, InvalidInput
+from keelplan.core.transactions import write_transaction
+from keelplan.planning.models import WorkItem
+from keelplan.planning.services import (
+    dependency_create, dependency_delete, dependency_update, task_create, task_delete, task_restore, task_update,
+)
+from keelplan.portfolio.models import Project
+from keelplan.portfolio.services import project_update
+from keelplan.scheduling.models import ProjectSchedule
+from keelplan.scheduling.selectors import computed_fields
+from keelplan.sync.models import ChangeEvent
+
+D = dt.date
+
+
+def dates(task) -> tuple:
+    values = computed_fields(task.project_id, [task.pk])[task.pk]
+    return values["early_start"], values["early_finish"]
+
+
+def schedule_of(project) -> ProjectSchedule:
+    return ProjectSchedule.objects.get(project=project)
+
+
+def schedule_events(project) -> list[ChangeEvent]:
+    return list(ChangeEvent.objects.filter(stream__project=project, entity="schedule").order_by("seq"))
+
+
+@pytest.fixture
+def chain(owner, project):
+    """A (3 days) -FS-> B (2 days)."""
+    a = task_create(actor=owner, project=project, name="A", duration=3)
+    b = task_create(actor=owner, project=project, name="B", duration=2)
+    link = dependency_create(actor=owner, predecessor=a, successor=b, dep_type="FS", lag=0, lag_unit="wd")
+    return a, b, link
+
+
+def test_a_new_task_gets_its_dates_in_the_same_transaction(owner, project):
+    task = task_create(actor=owner, project=project, name="Survey", duration=3)
+    assert computed_fields(project.pk, [task.pk])[task.pk] == {
+        "early_start": D(2026, 1, 5), "early_finish": D(2026, 1, 7), "late_start": D(2026, 1, 5),
+        "late_finish": D(2026, 1, 7), "total_float": 0, "free_float": 0, "is_critical": True,
+    }
+    assert WorkItem.objects.get(pk=task.pk).is_critical is True
+    assert Project.objects.get(pk=project.pk).finish_date == D(2026, 1, 7)
+    row = schedule_of(project)
+    assert (row.project_finish, row.critical_path, row.task_count, row.critical_count) == (D(2026, 1, 7),
+                                                                                           [task.pk], 1, 1)
+
+
+def test_lengthening_a_predecessor_moves_its_successor(owner, chain):
+    a, b, _ = chain
+    assert dates(b) == (D(2026, 1, 8), D(2026, 1, 9))
+    task_update(actor=owner, task=a, duration=5)
+    assert dates(a) == (D(2026, 1, 5), D(2026, 1, 9))
+    assert dates(b) == (D(2026, 1, 12), D(2026, 1, 13))  # over the weekend
+
+
+def test_the_schedule_event_names_the_tasks_that_moved(owner, project, chain):
+    a, b, _ = chain
+    other = task_create(actor=owner, project=project, name="Elsewhere", duration=20)
+    before = schedule_events(project)[-1].seq
+    task_update(actor=owner, task=a, duration=4)
+    (event,) = [e for e in schedule_events(project) if e.seq > before]
+    moved = {t for first, last in event.changes["work_items"] for t in range(first, last + 1)}
+    # A and B moved; the long task's dates did not, but its floats did not either (it sets the finish).
+    assert moved == {a.pk, b.pk}
+    assert other.pk not in moved
+    assert "early_finish" in event.changes["fields"]
+
+
+def test_deleting_a_link_frees_the_successor(owner, chain):
+    _, b, link = chain
+    dependency_delete(actor=owner, dependency=link)
+    assert dates(b) == (D(2026, 1, 5), D(2026, 1, 6))
+
+
+def test_changing_a_link_reschedules(owner, chain):
+    _, b, link = chain
+    dependency_update(actor=owner, dependency=link, lag=2, lag_unit="wd")
+    assert dates(b) == (D(2026, 1, 12), D(2026, 1, 13))
+    dependency_update(actor=owner, dependency=link, dep_type="SS", lag=0)
+    assert dates(b) == (D(2026, 1, 5), D(2026, 1, 6))
+
+
+def test_deleting_and_restoring_a_task_moves_its_successor_back_and_forth(owner, chain):
+    a, b, _ = chain
+    task_delete(actor=owner, task=a)
+    assert dates(b) == (D(2026, 1, 5), D(2026, 1, 6))
+    assert a.pk not in computed_fields(a.project_id, [a.pk])
+    task_restore(actor=owner, task_id=a.pk)
+    assert dates(b) == (D(2026, 1, 8), D(2026, 1, 9))
+
+
+def test_a_summary_rolls_up_and_a_link_to_it_drives_its_children(owner, project):
+    phase = task_create(actor=owner, project=project, name="Phase")
+    first = task_create(actor=owner, project=project, name="First", duration=2, parent=phase)
+    second = task_create(actor=owner, project=project, name="Second", duration=4, parent=phase)
+    before = task_create(actor=owner, project=project, name="Before", duration=1)
+    dependency_create(actor=owner, predecessor=before, successor=phase, lag=0, lag_unit="wd")
+    assert dates(first) == (D(2026, 1, 6), D(2026, 1, 7))
+    assert dates(second) == (D(2026, 1, 6), D(2026, 1, 9))
+    assert dates(phase) == (D(2026, 1, 6), D(2026, 1, 9))
+    task_update(actor=owner, task=second, parent=None)
+    assert dates(phase) == (D(2026, 1, 6), D(2026, 1, 7))
+    assert dates(second) == (D(2026, 1, 5), D(2026, 1, 8))
+
+
+def test_a_new_project_start_moves_everything(owner, project, chain):
+    a, b, _ = chain
+    project_update(actor=owner, project=project, start_date=D(2026, 2, 2))
+    assert dates(a) == (D(2026, 2, 2), D(2026, 2, 4))
+    assert dates(b) == (D(2026, 2, 5), D(2026, 2, 6))
+
+
+def test_a_holiday_added_to_the_project_calendar_moves_its_tasks(owner, project, chain):
+    a, b, _ = chain
+    calendar = calendar_create(actor=owner, name="Site")
+    project_update(actor=owner, project=project, calendar=calendar)
+    assert dates(a) == (D(2026, 1, 5), D(2026, 1, 7))
+    calendar_update(actor=owner, calendar=calendar,
+                    exceptions=[{"start": D(2026, 1, 6), "end": D(2026, 1, 6), "description": "Strike"}])
+    assert dates(a) == (D(2026, 1, 5), D(2026, 1, 8))
+    assert dates(b) == (D(2026, 1, 9), D(2026, 1, 12))
+
+
+def test_a_task_calendar_change_reaches_only_projects_using_it(owner, project):
+    calendar = calendar_create(actor=owner, name="Seven days", working_days=0b1111111)
+    task = task_create(actor=owner, project=project, name="Pour", duration=7, calendar=calendar)
+    assert dates(task) == (D(2026, 1, 5), D(2026, 1, 11))
+    calendar_update(actor=owner, calendar=calendar, working_days=0b0111111)  # Sundays off
+    assert dates(task) == (D(2026, 1, 5), D(2026, 1, 12))
+
+
+def test_a_request_that_writes_many_rows_reschedules_once(owner, project):
+    version = schedule_of(project).version
+    events = len(schedule_events(project))
+    with write_transaction():
+        tasks = [task_create(actor=owner, project=project, name=f"T{i}", duration=1 + i % 3) for i in range(20)]
+        for left, right in zip(tasks, tasks[1:], strict=False):
+            dependency_create(actor=owner, predecessor=left, successor=right, lag=0, lag_unit="wd")
+    assert len(schedule_events(project)) == events + 1
+    assert schedule_of(project).version == version + 1
+    # 39 working days chained from Monday 5 January: 7 weeks and 4 days, the last on Thursday 26 February
+    assert dates(tasks[-1])[1] == D(2026, 2, 26)
+
+
+def test_an_edit_that_moves_no_date_logs_no_computation(owner, project, chain):
+    a, _, _ = chain
+    version, events = schedule_of(project).version, len(schedule_events(project))
+    task_update(actor=owner, task=a, name="Renamed", description="No date moves")
+    assert (schedule_of(project).version, len(schedule_events(project))) == (version, events)
+
+
+def test_a_cycle_is_refused_and_nothing_changes(owner, project, chain):
+    a, b, _ = chain
+    row, last = schedule_of(project), ChangeEvent.objects.count()
+    with pytest.raises(CyclicDependency):
+        dependency_create(actor=owner, predecessor=b, successor=a)
+    assert ChangeEvent.objects.count() == last
+    assert schedule_of(project).version == row.version
+    assert dates(b) == (D(2026, 1, 8), D(2026, 1, 9))
+
+
+def test_a_write_the_engine_cannot_schedule_is_refused_and_rolled_back(owner, project, chain):
+    a, b, _ = chain
+    row, last = schedule_of(project), ChangeEvent.objects.count()
+    with pytest.raises(InvalidInput) as caught:
+        # Three working days from Thursday 30 December 9999 would end in the year 10000.
+        task_update(actor=owner, task=a, constraint_type="MSO", constraint_date=D(9999, 12, 30))
+    assert caught.value.code == "date_out_of_range"
+    assert WorkItem.objects.get(pk=a.pk).constraint_type == "ASAP"
+    assert ChangeEvent.objects.count() == last
+    assert schedule_of(project).version == row.version
+
+
+def test_negative_float_is_counted_as_late(owner, project, chain):
+    a, b, _ = chain
+    # B must finish by Tuesday the 6th; the constraint holds, so A (finishing the 7th) is three days late.
+    task_update(actor=owner, task=b, constraint_type="FNLT", constraint_date=D(2026, 1, 6))
+    assert schedule_of(project).late_count == 1
+    assert computed_fields(project.pk, [a.pk])[a.pk]["total_float"] == -3
