@@ -112,3 +112,72 @@ def test_concurrent_updates_of_one_row_lose_nothing(four_workers: LiveServer, ow
     assert sorted(won_versions) == list(range(start_version + 1, start_version + len(wins) + 1))
     last_win = max(wins, key=lambda o: o.body["lock_version"])
     assert final.body["name"] == last_win.body["name"]
+
+
+def test_concurrent_schedule_edits_end_equal_to_a_fresh_computation(four_workers: LiveServer, owner):
+    """Threads edit durations and add and remove links of one project at once, through four processes whose
+    caches each lag behind the others' writes. Afterwards every task's computed fields equal what the engine
+    computes here from the inputs read back over HTTP, and a forced recomputation finds nothing to change."""
+    import datetime as dt
+    import random
+
+    from keelplan.engine import Link, ProjectInput, Task, schedule
+
+    token, _ = owner
+    session = four_workers.session(token)
+    created = call(session, "POST", four_workers.url("/api/v1/projects/"),
+                   json={"name": "Concurrent schedule", "start_date": "2026-04-06"})
+    assert created.status == 201, created.body
+    project_id = created.body["id"]
+    outcomes = create_tasks_concurrently(four_workers, token, project_id, total=40, threads=4)
+    assert [o.status for o in outcomes] == [201] * 40
+    ids = sorted(o.body["id"] for o in outcomes)
+
+    def edit(thread_no: int) -> list[Outcome]:
+        rng = random.Random(thread_no)
+        own = four_workers.session(token)
+        done = []
+        for _ in range(15):
+            roll = rng.random()
+            if roll < 0.45:
+                task_id = rng.choice(ids)
+                done.append(call(own, "PATCH", four_workers.url(f"/api/v1/tasks/{task_id}/"),
+                                 json={"duration": rng.randint(0, 6)}))
+            elif roll < 0.85:
+                a, b = sorted(rng.sample(ids, 2))  # always from an older task to a newer one: never a cycle
+                done.append(call(own, "POST", four_workers.url("/api/v1/dependencies/"), json={
+                    "predecessor": a, "successor": b, "dep_type": rng.choice(["FS", "SS", "FF", "SF"]),
+                    "lag": rng.randint(-1, 2), "lag_unit": rng.choice(["ed", "wd"])}))
+            else:
+                links = call(own, "GET", four_workers.url(f"/api/v1/dependencies/?project={project_id}"))
+                if links.body["results"]:
+                    victim = rng.choice(links.body["results"])["id"]
+                    done.append(call(own, "DELETE", four_workers.url(f"/api/v1/dependencies/{victim}/")))
+        return done
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        edits = [o for chunk in pool.map(edit, range(6)) for o in chunk]
+    assert_no_server_errors(edits)
+    # 409: the same pair and type linked twice; 404: a link another thread deleted first.
+    assert {o.status for o in edits} <= {200, 201, 204, 404, 409}, {o.status for o in edits}
+    assert len({o.worker for o in edits}) >= 2
+
+    tasks, _ = list_all(session, four_workers.url(f"/api/v1/tasks/?project={project_id}&page_size=500"))
+    links, _ = list_all(session, four_workers.url(f"/api/v1/dependencies/?project={project_id}&page_size=500"))
+    project_input = ProjectInput(
+        start=dt.date(2026, 4, 6),
+        tasks=tuple(Task(id=t["id"], duration=t["duration"]) for t in sorted(tasks, key=lambda t: t["id"])),
+        links=tuple(Link(predecessor=k["predecessor"], successor=k["successor"], type=k["dep_type"], lag=k["lag"],
+                         lag_unit=k["lag_unit"]) for k in sorted(links, key=lambda k: k["id"])),
+    )
+    expected = schedule(project_input)
+    for task in tasks:
+        assert {k: task[k] for k in ("early_start", "early_finish", "late_start", "late_finish", "total_float",
+                                     "free_float", "is_critical")} == expected[task["id"]].as_dict(), task["id"]
+
+    summary = call(session, "GET", four_workers.url(f"/api/v1/projects/{project_id}/schedule/"))
+    assert summary.body["project_finish"] == expected.project_finish.isoformat()
+    assert summary.body["critical_path"] == list(expected.critical_path)
+    recomputed = call(session, "POST", four_workers.url(f"/api/v1/projects/{project_id}/schedule/"))
+    assert recomputed.status == 200, recomputed.body
+    assert recomputed.body["version"] == summary.body["version"], "a full recomputation found a stale value"

@@ -128,6 +128,25 @@ def _touched_calendars(since: int, until: int) -> set[int]:
     return ids
 
 
+def _patched(rows: dict, live: dict, touched: set[int]) -> dict:
+    """A copy of ``rows`` (id -> engine value, ids ascending) with the ``touched`` ids replaced by their ``live``
+    values or dropped. Ids stay ascending, so a caught-up input lists tasks and links in the same order as a
+    full read does, and ties (in the critical path, say) resolve the same way."""
+    out = dict(rows)
+    last = next(reversed(rows), None)
+    added = []
+    for row_id in sorted(touched):
+        if row_id in live:
+            if row_id not in out:
+                added.append(row_id)
+            out[row_id] = live[row_id]
+        else:
+            out.pop(row_id, None)
+    if added and last is not None and added[0] < last:  # a restored row goes back to its place
+        out = dict(sorted(out.items()))
+    return out
+
+
 def catch_up(state: InputState, *, seq: int, ws_seq: int) -> InputState:
     """``state`` brought forward to ``seq``/``ws_seq`` by re-reading the rows changed after its positions."""
     pid = state.project_id
@@ -145,27 +164,17 @@ def catch_up(state: InputState, *, seq: int, ws_seq: int) -> InputState:
     start, status_date, calendar_id = _project_row(pid)
     tasks, links = state.tasks, state.links
     if task_ids:
-        tasks = dict(tasks)
         live = {}
         for batch in _batches(task_ids):
             live.update((row[0], _task(row)) for row in WorkItem.objects.filter(pk__in=batch, project_id=pid)
                         .values_list(*TASK_COLUMNS))
-        for task_id in task_ids:
-            if task_id in live:
-                tasks[task_id] = live[task_id]
-            else:
-                tasks.pop(task_id, None)
+        tasks = _patched(tasks, live, task_ids)
     if link_ids:
-        links = dict(links)
         live = {}
         for batch in _batches(link_ids):
             live.update((row[0], _link(row)) for row in Dependency.objects.filter(pk__in=batch, project_id=pid)
                         .values_list(*LINK_COLUMNS))
-        for link_id in link_ids:
-            if link_id in live:
-                links[link_id] = live[link_id]
-            else:
-                links.pop(link_id, None)
+        links = _patched(links, live, link_ids)
 
     calendars = state.calendars
     needed = {calendar_id} | {tasks[t].calendar for t in task_ids if t in tasks}

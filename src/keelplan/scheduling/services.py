@@ -219,10 +219,11 @@ def _write_chunks(project_id: int, old: Computed, new: Computed) -> None:
 
 def _write_critical_flags(new: Computed, found, pos, old: Computed) -> None:
     crit = new.cols["crit"]
+    # A task new to the schedule (created, or restored with whatever flag it was deleted with) is always written.
     if len(old):
-        flipped = np.where(found, crit != old.cols["crit"][pos], crit)
+        flipped = np.where(found, crit != old.cols["crit"][pos], True)
     else:
-        flipped = crit.copy()
+        flipped = np.ones(len(crit), bool)
     ids = new.ids[flipped]
     values = crit[flipped]
     for flag in (True, False):
