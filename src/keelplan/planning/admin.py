@@ -1,10 +1,17 @@
 from django.contrib import admin
 
-from keelplan.planning.models import Dependency, Priority, Status, WorkItem, WorkItemType
+from keelplan.core.admin import ReadOnlyAdminMixin
+from keelplan.planning.models import (
+    Dependency,
+    Priority,
+    Status,
+    WorkItem,
+    WorkItemType,
+)
 
 
 @admin.register(WorkItem)
-class WorkItemAdmin(admin.ModelAdmin):
+class WorkItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "project", "duration", "is_critical", "deleted_at")
     list_filter = ("is_critical", "status")
     search_fields = ("name",)
@@ -13,7 +20,7 @@ class WorkItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dependency)
-class DependencyAdmin(admin.ModelAdmin):
+class DependencyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("predecessor", "successor", "dep_type", "lag", "lag_unit", "deleted_at")
     list_filter = ("dep_type",)
     raw_id_fields = ("project", "predecessor", "successor", "created_by")

@@ -1,9 +1,10 @@
 from django.contrib import admin
 
+from keelplan.core.admin import ReadOnlyAdminMixin
 from keelplan.portfolio.models import Membership, Project
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ("user", "role", "deleted_at")
@@ -11,7 +12,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "identifier", "start_date", "finish_date", "deleted_at")
     search_fields = ("name", "identifier")
     raw_id_fields = ("parent", "calendar", "created_by")
