@@ -32,6 +32,10 @@ TASK_COLUMNS = ("id", "parent_id", "duration", "scheduling_mode", "manual_start"
                 "constraint_date", "deadline", "calendar_id", "percent_complete", "actual_start", "actual_finish")
 LINK_COLUMNS = ("id", "predecessor_id", "successor_id", "dep_type", "lag", "lag_unit")
 CALENDAR_ENTITIES = ("calendar", "calendar_exception")
+# Stored codes to engine enum members: passing members spares the engine an enum lookup per row.
+CONSTRAINTS = {c.value: c for c in engine.ConstraintType}
+LINK_TYPES = {t.value: t for t in engine.LinkType}
+LAG_UNITS = {u.value: u for u in engine.LagUnit}
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,8 @@ def _task(row) -> engine.Task:
      percent, actual_start, actual_finish) = row
     manual = mode == SchedulingMode.MANUAL and manual_start is not None
     return engine.Task(
-        id=pk, duration=duration, parent=parent, calendar=calendar if calendar is not None else None,
-        constraint=constraint, constraint_date=constraint_date, deadline=deadline,
+        id=pk, duration=duration, parent=parent, calendar=calendar,
+        constraint=CONSTRAINTS.get(constraint, constraint), constraint_date=constraint_date, deadline=deadline,
         manual_start=manual_start if manual else None, manual_finish=(manual_finish or manual_start) if manual else None,
         percent_complete=float(percent), actual_start=actual_start, actual_finish=actual_finish,
     )
@@ -76,7 +80,8 @@ def _task(row) -> engine.Task:
 
 def _link(row) -> engine.Link:
     _, pred, succ, dep_type, lag, lag_unit = row
-    return engine.Link(predecessor=pred, successor=succ, type=dep_type, lag=lag, lag_unit=lag_unit)
+    return engine.Link(predecessor=pred, successor=succ, type=LINK_TYPES.get(dep_type, dep_type), lag=lag,
+                       lag_unit=LAG_UNITS.get(lag_unit, lag_unit))
 
 
 def _calendars(ids: Iterable[int]) -> dict:

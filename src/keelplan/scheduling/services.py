@@ -212,9 +212,25 @@ def _write_chunks(project_id: int, old: Computed, new: Computed) -> None:
     stale = list(range(count, old_count))
     if rewrite or stale:
         ScheduleChunk.objects.filter(project_id=project_id, number__in=rewrite + stale).delete()
-    ScheduleChunk.objects.bulk_create([
-        ScheduleChunk(project_id=project_id, number=n, version=new.version, data=encode(new, n)) for n in rewrite
-    ])
+    _insert_chunks([(project_id, n, new.version, encode(new, n)) for n in rewrite])
+
+
+def _insert_chunks(rows: list[tuple]) -> None:
+    """Insert ``(project_id, number, version, data)`` rows. On PostgreSQL the chunks go as binary parameters:
+    Django's client-side binding would send each ~75 KB chunk as escaped text, several times slower."""
+    if not rows:
+        return
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        table = ScheduleChunk._meta.db_table
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.executemany(f'INSERT INTO "{table}" (project_id, number, version, data) VALUES (%s, %s, %s, %b)',
+                               rows)
+        return
+    ScheduleChunk.objects.bulk_create([ScheduleChunk(project_id=p, number=n, version=v, data=d) for p, n, v, d in rows])
 
 
 def _write_critical_flags(new: Computed, found, pos, old: Computed) -> None:
