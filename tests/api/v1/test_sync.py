@@ -52,6 +52,21 @@ def test_a_delta_pull_returns_only_what_changed_since_with_deletions_as_ids(api,
 
 
 @pytest.mark.django_db
+def test_tasks_the_scheduler_moved_are_in_the_delta_with_their_new_dates(api, project, owner):
+    a = task_create(actor=owner, project=project, name="A", duration=2)
+    b = task_create(actor=owner, project=project, name="B", duration=1)
+    c = task_create(actor=owner, project=project, name="C", duration=9)  # sets the finish; never moves
+    dependency_create(actor=owner, predecessor=a, successor=b, lag=0, lag_unit="wd")
+    first = pull(api, project).json()
+    task_update(actor=owner, task=a, duration=4)  # B moves though nobody wrote B
+    body = pull(api, project, last_pulled_at=first["timestamp"]).json()
+    assert ids(body, "tasks") == [a.pk, b.pk]
+    moved = {row["id"]: row for row in body["changes"]["tasks"]["updated"]}
+    assert (moved[b.pk]["early_start"], moved[b.pk]["total_float"]) == ("2026-01-09", 4)
+    assert c.pk not in moved
+
+
+@pytest.mark.django_db
 def test_a_viewer_may_pull_and_a_non_member_gets_404(project, members, outsider):
     assert pull(client_for(members["viewer"]), project).status_code == 200
     response = pull(client_for(outsider), project)
