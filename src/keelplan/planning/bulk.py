@@ -1,0 +1,541 @@
+"""Creating and editing many work items, and linking them, in one all-or-nothing write.
+
+Every row obeys the rules of ``task_create``, ``task_update`` and ``dependency_create``, but the project's state
+is read once, every row is checked in Python before anything is written (the graph for cycles once, as a
+whole), new rows are inserted with ``core.bulk_insert.insert_rows`` (``COPY`` on PostgreSQL), and one
+``change_record`` call logs them all -- so the project is rescheduled once, not once per row. An error names
+the offending row by its position: ``tasks[3].duration``, ``dependencies[12].predecessor``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import NamedTuple
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from keelplan.core.bulk_insert import insert_rows
+from keelplan.core.errors import Conflict, CyclicDependency, DomainError, InvalidInput, PermissionDenied
+from keelplan.core.transactions import write_transaction
+from keelplan.planning.graph import find_cycle
+from keelplan.planning.models import Dependency, DependencyType, LagUnit, WorkItem
+from keelplan.planning.services import (
+    DEPENDENCY_FIELDS, MEMBER_FORBIDDEN_FIELDS, TASK_FIELDS, _validate_link_values, _validate_task, default_priority,
+    default_status, default_type,
+)
+from keelplan.portfolio.models import Membership, Project, Role
+from keelplan.portfolio.selectors import project_ids_visible, require_role
+from keelplan.portfolio.services import check_lock_version
+from keelplan.resources.models import Assignment
+from keelplan.sync.services import Change, ChangeAction, change_record, diff, project_write_lock, snapshot
+
+MAX_BULK_TASKS = 20_000
+MAX_BULK_DEPENDENCIES = 50_000
+UPDATE_BATCH = 500
+
+_UNSET = object()
+_RELATED = {name: WorkItem._meta.get_field(name) for name in TASK_FIELDS if WorkItem._meta.get_field(name).is_relation}
+
+
+class TaskWritten(NamedTuple):
+    id: int
+    uid: uuid.UUID
+    lock_version: int
+
+
+class LinkWritten(NamedTuple):
+    id: int
+    predecessor: int
+    successor: int
+    lock_version: int
+
+
+@dataclass
+class BulkResult:
+    """What a bulk write wrote, each list in request order."""
+
+    tasks: list[TaskWritten]
+    dependencies: list[LinkWritten]
+
+
+class _NewTask(SimpleNamespace):
+    """A work item to insert: its column values by attname, plus the related objects validation reads.
+
+    Ten thousand of these cost a fraction of ten thousand model instances, and with the model's ``_meta`` they
+    are all that ``_validate_task`` and ``snapshot`` need.
+    """
+
+    _meta = WorkItem._meta
+
+
+class _NewLink(SimpleNamespace):
+    _meta = Dependency._meta
+
+
+@write_transaction()
+def tasks_bulk_apply(
+    *, actor, project: Project, tasks: Sequence[dict] = (), dependencies: Sequence[dict] = (),
+) -> BulkResult:
+    """Create and edit work items of ``project`` and create links between them, all or nothing.
+
+    A task row without ``id`` creates a task (Admin or above): it needs ``uid`` (a UUID no work item has) and
+    ``name``, and takes any of ``TASK_FIELDS``. A row with ``id`` edits that live task of the project like
+    ``task_update`` (optionally checking ``lock_version``). ``parent`` is an existing task's id or the uid of a
+    task created by this call. A dependency row (Scheduler or above) takes ``DEPENDENCY_FIELDS``; its ends are
+    existing task ids or uids of tasks created by this call (or ``WorkItem`` objects). ``status``, ``type``,
+    ``priority``, ``assignee`` and ``calendar`` are model instances, as for ``task_create``.
+
+    Invariant: either every row is written, with one change event each, or nothing is; the resulting graph
+    (summaries expanded) is checked for cycles once.
+    """
+    tasks, dependencies = list(tasks or ()), list(dependencies or ())
+    role = require_role(actor, project, Role.MEMBER, action="change tasks or links")
+    _check_sizes(tasks, dependencies)
+    project_write_lock(project)
+    write = _BulkWrite(actor, project, role, tasks, dependencies)
+    write.check()
+    return write.apply()
+
+
+def _check_sizes(tasks: list, dependencies: list) -> None:
+    if len(tasks) > MAX_BULK_TASKS:
+        raise InvalidInput(f"At most {MAX_BULK_TASKS} tasks per request (this one has {len(tasks)}).", field="tasks")
+    if len(dependencies) > MAX_BULK_DEPENDENCIES:
+        raise InvalidInput(f"At most {MAX_BULK_DEPENDENCIES} dependencies per request (this one has "
+                           f"{len(dependencies)}).", field="dependencies")
+    if not tasks and not dependencies:
+        message = "Send at least one task or dependency."
+        raise InvalidInput(message, errors={"tasks": [message], "dependencies": [message]})
+
+
+def _located(exc: DomainError, where: str) -> DomainError:
+    """``exc`` naming the row its checks ran for: field ``duration`` becomes ``tasks[3].duration``."""
+    exc.field = f"{where}.{exc.field}" if exc.field else where
+    if isinstance(exc, InvalidInput):
+        exc.errors = {f"{where}.{key}": messages for key, messages in exc.errors.items()} or {where: [exc.message]}
+    return exc
+
+
+def _reference(value, field: str):
+    """A task reference as an id (int) or a uid (UUID)."""
+    if isinstance(value, WorkItem):
+        return value.pk
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise InvalidInput("Expected a task id or the uid of a task created in this request.", field=field)
+
+
+def _as_uid(value) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            return None
+    return None
+
+
+class _BulkWrite:
+    """One bulk call's rows checked against the project's state read once, then written.
+
+    Tasks are keyed in the graph checks by id when they exist and by ``-(n + 1)`` when they are the ``n``-th
+    task this call creates, so new and existing tasks share one parent map and one link list before any row
+    has an id.
+    """
+
+    def __init__(self, actor, project: Project, role: int, tasks: list, dependencies: list):
+        self.actor, self.project, self.role = actor, project, role
+        self.task_rows, self.link_rows = tasks, dependencies
+        self.result_tasks: list[_NewTask | WorkItem] = []     # in request order
+        self.created: list[_NewTask] = []                     # the n-th is keyed -(n + 1)
+        self.edits: list[tuple[WorkItem, dict]] = []          # (task, snapshot before)
+        self.parent_moves: list[tuple[int, int]] = []         # (row index, key) whose parent this call sets
+        self.new_links: list[tuple[int, _NewLink, int, int]] = []   # (row index, link, predecessor key, successor key)
+        self.valid_link_values: set[tuple] = set()
+        self.now = timezone.now()
+        self._read_state()
+
+    # ------------------------------------------------------------ reading the project once
+
+    def _read_state(self) -> None:
+        project = self.project
+        rows = [r for r in self.task_rows if isinstance(r, dict)]
+        creates = [r for r in rows if r.get("id") is None]
+        edit_ids = {r["id"] for r in rows if isinstance(r.get("id"), int) and not isinstance(r.get("id"), bool)}
+
+        self.parent_of: dict[int, int | None] = dict(WorkItem.objects.filter(project=project)
+                                                     .values_list("id", "parent_id"))
+        self.live_ids = frozenset(self.parent_of)
+        # The first row that names a uid owns it; a later row with the same uid is the error.
+        self.uid_key: dict[uuid.UUID, int] = {}
+        self.uid_row: dict[uuid.UUID, int] = {}
+        for n, (i, row) in enumerate((i, r) for i, r in enumerate(self.task_rows)
+                                     if isinstance(r, dict) and r.get("id") is None):
+            uid = _as_uid(row.get("uid"))
+            if uid is not None and uid not in self.uid_key:
+                self.uid_key[uid], self.uid_row[uid] = -(n + 1), i
+        self.uids_taken = set(WorkItem.all_objects.filter(uid__in=list(self.uid_key)).values_list("uid", flat=True)) \
+            if self.uid_key else set()
+        self.editable = {
+            t.pk: t for t in WorkItem.objects.filter(project=project, pk__in=edit_ids).select_related("calendar")
+            .select_for_update(of=("self",))
+        } if edit_ids else {}
+        self.assigned_through_resource: set[int] = set()
+        if edit_ids and self.role < Role.ADMIN:
+            self.assigned_through_resource = set(
+                Assignment.objects.filter(work_item_id__in=list(self.editable), resource__user_id=self.actor.pk)
+                .values_list("work_item_id", flat=True))
+        assignee_ids = {getattr(r["assignee"], "pk", r["assignee"]) for r in rows if r.get("assignee") is not None}
+        self.member_ids = set(Membership.objects.filter(project=project, user_id__in=assignee_ids)
+                              .values_list("user_id", flat=True)) if assignee_ids else set()
+        if creates:
+            self.new_task = self._new_task_defaults()
+        if any("position" not in r for r in creates):
+            last = WorkItem.all_objects.filter(project=project).order_by("-position").values_list(
+                "position", flat=True).first()
+            self.next_position = last or 0
+        self.existing_links: set[tuple[int, int, str]] = set()
+        self.seen_edits: set[int] = set()
+        self.seen_links: set[tuple[int, int, str]] = set()
+
+    def _new_task_defaults(self) -> dict:
+        status, type_, priority = default_status(), default_type(), default_priority()
+        values = {
+            "project_id": self.project.pk, "author_id": self.actor.pk, "created_at": self.now, "updated_at": self.now,
+            "status": status, "status_id": status.pk, "type": type_, "type_id": type_.pk,
+            "priority": priority, "priority_id": priority.pk, "parent": None, "assignee": None, "calendar": None,
+        }
+        for f in WorkItem._meta.concrete_fields:
+            if not f.primary_key and not (f.has_default() and callable(f.default)):
+                values.setdefault(f.attname, f.get_default())
+        return values
+
+    # ------------------------------------------------------------ checks, row by row in request order
+
+    def check(self) -> None:
+        for i, row in enumerate(self.task_rows):
+            try:
+                if not isinstance(row, dict):
+                    raise InvalidInput("Must be an object.")
+                if row.get("id") is None:
+                    self._check_create(i, row)
+                else:
+                    self._check_edit(i, row)
+            except DomainError as exc:
+                raise _located(exc, f"tasks[{i}]") from None
+        self._check_wbs()
+        if self.link_rows or self.parent_moves:
+            self.existing_links = set(Dependency.objects.filter(project=self.project)
+                                      .values_list("predecessor_id", "successor_id", "dep_type"))
+        for j, row in enumerate(self.link_rows):
+            try:
+                if not isinstance(row, dict):
+                    raise InvalidInput("Must be an object.")
+                self._check_link(j, row)
+            except DomainError as exc:
+                raise _located(exc, f"dependencies[{j}]") from None
+        if self.new_links or self.parent_moves:
+            self._check_cycles()
+
+    def _check_create(self, i: int, row: dict) -> None:
+        if self.role < Role.ADMIN:
+            raise PermissionDenied(f"Your role ({Role(self.role).label}) may not create tasks; it needs Admin or above.")
+        fields = dict(row)
+        fields.pop("id", None)
+        if "uid" not in fields or fields["uid"] is None:
+            raise InvalidInput("A new task needs a uid (a UUID) for this request to refer to it.", field="uid")
+        uid = _as_uid(fields.pop("uid"))
+        if uid is None:
+            raise InvalidInput("Must be a valid UUID.", field="uid")
+        if self.uid_row[uid] != i:
+            raise InvalidInput(f"tasks[{self.uid_row[uid]}] has this uid already.", field="uid", code="duplicate_uid")
+        if uid in self.uids_taken:
+            raise Conflict("A task with this uid exists already.", field="uid", code="duplicate_uid")
+        unknown = set(fields) - set(TASK_FIELDS)
+        if unknown:
+            raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+        if "name" not in fields:
+            raise InvalidInput("This field is required.", field="name")
+        key = self.uid_key[uid]
+        parent = fields.pop("parent", None)
+        task = _NewTask(**self.new_task, uid=uid)
+        for name, value in fields.items():
+            if name in _RELATED:
+                if value is not None or name not in ("status", "type", "priority"):
+                    _set_related(task, name, value)
+            else:
+                setattr(task, name, value)
+        if task.type.is_milestone and "is_milestone" not in fields:
+            task.is_milestone = True
+        _validate_task(task, set(fields))
+        self._check_assignee(task.assignee_id)
+        self.parent_of[key] = self._parent_key(parent, key)
+        if self.parent_of[key] is not None:
+            self.parent_moves.append((i, key))
+        if "position" not in fields:
+            self.next_position += 1
+            task.position = self.next_position
+        self.created.append(task)
+        self.result_tasks.append(task)
+
+    def _check_edit(self, i: int, row: dict) -> None:
+        fields = dict(row)
+        task_id = fields.pop("id")
+        lock_version = fields.pop("lock_version", None)
+        if isinstance(task_id, bool) or not isinstance(task_id, int):
+            raise InvalidInput("Expected a task id.", field="id")
+        unknown = set(fields) - set(TASK_FIELDS)
+        if unknown:
+            raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+        task = self.editable.get(task_id)
+        if task is None:
+            raise InvalidInput("No such task in this project.", field="id")
+        if task_id in self.seen_edits:
+            raise InvalidInput("This task is edited by an earlier row of this request.", field="id")
+        self.seen_edits.add(task_id)
+        if not self._may_edit(task):
+            raise PermissionDenied("Your role may not edit this task.")
+        if self.role < Role.ADMIN:
+            forbidden = sorted(MEMBER_FORBIDDEN_FIELDS & set(fields))
+            if forbidden:
+                raise PermissionDenied("Only an Admin may change this field.", field=forbidden[0])
+        check_lock_version(task, lock_version)
+        before = snapshot(task, TASK_FIELDS)
+        parent = fields.pop("parent", _UNSET)
+        for name, value in fields.items():
+            if name in ("status", "type", "priority") and value is None:
+                raise InvalidInput("This field may not be null.", field=name)
+            setattr(task, name, value)
+        _validate_task(task, set(fields))
+        if "assignee" in fields:
+            self._check_assignee(task.assignee_id)
+        if parent is not _UNSET:
+            key = self._parent_key(parent, task.pk)
+            if key != self.parent_of[task.pk]:
+                self.parent_of[task.pk] = key
+                self.parent_moves.append((i, task.pk))
+        self.edits.append((task, before))
+        self.result_tasks.append(task)
+
+    def _may_edit(self, task: WorkItem) -> bool:
+        if self.role >= Role.ADMIN:
+            return True
+        return self.role == Role.MEMBER and (
+            task.assignee_id == self.actor.pk or task.pk in self.assigned_through_resource)
+
+    def _check_assignee(self, user_id) -> None:
+        if user_id is not None and user_id not in self.member_ids:
+            raise InvalidInput("The assignee must be a member of the project.", field="assignee")
+
+    def _parent_key(self, value, own_key: int) -> int | None:
+        if value is None:
+            return None
+        ref = _reference(value, "parent")
+        if isinstance(ref, uuid.UUID):
+            key = self.uid_key.get(ref)
+            if key is None:
+                raise InvalidInput("No task created in this request has this uid.", field="parent")
+        elif ref in self.live_ids:
+            key = ref
+        else:
+            raise InvalidInput("The parent must be a task of the same project.", field="parent")
+        if key == own_key:
+            raise InvalidInput("A task cannot sit under itself or its own subtasks.", field="parent",
+                               code="cyclic_parent")
+        return key
+
+    def _check_wbs(self) -> None:
+        """Refuse a parent chain that loops: the first row (in request order) on a loop is named."""
+        for i, key in self.parent_moves:
+            seen, node = set(), self.parent_of.get(key)
+            while node is not None and node not in seen:
+                if node == key:
+                    raise InvalidInput("A task cannot sit under itself or its own subtasks.",
+                                       field=f"tasks[{i}].parent", code="cyclic_parent")
+                seen.add(node)
+                node = self.parent_of.get(node)
+
+    def _check_link(self, j: int, row: dict) -> None:
+        if self.role < Role.SCHEDULER:
+            raise PermissionDenied(f"Your role ({Role(self.role).label}) may not manage dependencies; it needs "
+                                   "Scheduler or above.")
+        unknown = set(row) - set(DEPENDENCY_FIELDS)
+        if unknown:
+            raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+        for end in ("predecessor", "successor"):
+            if row.get(end) is None:
+                raise InvalidInput("This field is required.", field=end)
+        pred = self._link_end(row["predecessor"], "predecessor")
+        succ = self._link_end(row["successor"], "successor")
+        if pred == succ:
+            raise InvalidInput("A task cannot depend on itself.", field="successor", code="self_dependency")
+        dep_type = row.get("dep_type", DependencyType.FS)
+        lag = row.get("lag", 0)
+        lag_unit = row.get("lag_unit", LagUnit.ELAPSED_DAYS)
+        values = (dep_type, type(lag), lag, lag_unit)   # the type too: True == 1, but True is no lag
+        try:
+            known = values in self.valid_link_values
+        except TypeError:  # unhashable, so certainly invalid: let the validator say why
+            known = False
+        if not known:
+            _validate_link_values(dep_type, lag, lag_unit)
+            self.valid_link_values.add(values)
+        description = row.get("description") or ""
+        if not isinstance(description, str):
+            raise InvalidInput("Must be a string.", field="description")
+        triple = (pred, succ, dep_type)
+        if triple in self.seen_links:
+            raise InvalidInput("An earlier row of this request links these two tasks with this type.",
+                               field="successor", code="duplicate_dependency")
+        if triple in self.existing_links:
+            raise Conflict("These two tasks are already linked with this type.", field="successor",
+                           code="duplicate_dependency")
+        self.seen_links.add(triple)
+        link = _NewLink(project_id=self.project.pk, dep_type=dep_type, lag=lag, lag_unit=lag_unit,
+                        description=description, created_by_id=self.actor.pk, uid=uuid.uuid4(), created_at=self.now,
+                        updated_at=self.now)
+        self.new_links.append((j, link, pred, succ))
+
+    def _link_end(self, value, field: str) -> int:
+        ref = _reference(value, field)
+        if isinstance(ref, uuid.UUID):
+            key = self.uid_key.get(ref)
+            if key is None:
+                raise InvalidInput("No task created in this request has this uid.", field=field)
+            return key
+        if ref in self.live_ids:
+            return ref
+        elsewhere = WorkItem.objects.filter(pk=ref, project_id__in=project_ids_visible(self.actor)).exists()
+        if elsewhere:
+            raise InvalidInput("Predecessor and successor must belong to the same project.", field=field,
+                               code="cross_project_dependency")
+        raise InvalidInput(f"The {field} does not exist.", field=field)
+
+    def _check_cycles(self) -> None:
+        links = [(pred, succ) for pred, succ, _ in self.existing_links]
+        links += [(pred, succ) for _, _, pred, succ in self.new_links]
+        cycle = find_cycle(self.parent_of.keys(), self.parent_of, links)
+        if not cycle:
+            return
+        steps = set(zip(cycle, cycle[1:]))
+        on_cycle = set(cycle)
+        # Name the last row on the cycle in request order: applied one by one, that row would have closed it.
+        field = next((f"dependencies[{j}].predecessor" for j, _, pred, succ in reversed(self.new_links)
+                      if (pred, succ) in steps), None)
+        field = field or next((f"tasks[{i}].parent" for i, key in reversed(self.parent_moves) if key in on_cycle),
+                              "dependencies")
+        new_by_key = {-(n + 1): task for n, task in enumerate(self.created)}
+        names = dict(WorkItem.objects.filter(pk__in=[k for k in on_cycle if k > 0]).values_list("id", "name"))
+        shown = [f"{names.get(k, k)} (#{k})" if k > 0 else f"{new_by_key[k].name} ({new_by_key[k].uid})"
+                 for k in cycle]
+        raise CyclicDependency([k if k > 0 else str(new_by_key[k].uid) for k in cycle], names=shown, field=field)
+
+    # ------------------------------------------------------------ writing
+
+    def apply(self) -> BulkResult:
+        created = self._insert_tasks()
+        updated = self._update_tasks()
+        links = self._insert_links()
+        change_record(project=self.project, actor=self.actor, changes=[
+            *(Change("work_item", t.id, ChangeAction.CREATED, diff({}, snapshot(t, TASK_FIELDS))) for t in created),
+            *updated,
+            *(Change("dependency", d.id, ChangeAction.CREATED, diff({}, snapshot(d, DEPENDENCY_FIELDS)))
+              for d in links),
+        ])
+        return BulkResult(
+            tasks=[TaskWritten(t.id, t.uid, t.lock_version) for t in self.result_tasks],
+            dependencies=[LinkWritten(d.id, d.predecessor_id, d.successor_id, d.lock_version) for d in links],
+        )
+
+    def _id(self, key: int | None) -> int | None:
+        if key is None or key > 0:
+            return key
+        return self.created[-key - 1].id
+
+    def _insert_tasks(self) -> list[_NewTask]:
+        """Insert new tasks a WBS level at a time, parents first (a child needs its parent's id); returns them in
+        id order."""
+        depth: dict[int, int] = {}
+        for n in range(len(self.created)):
+            chain, key = [], -(n + 1)
+            while key not in depth:
+                parent = self.parent_of[key]
+                if parent is None or parent > 0:
+                    depth[key] = 0
+                    break
+                chain.append(key)
+                key = parent
+            for k in reversed(chain):
+                depth[k] = depth[self.parent_of[k]] + 1
+        levels: dict[int, list[_NewTask]] = {}
+        for n, task in enumerate(self.created):
+            levels.setdefault(depth[-(n + 1)], []).append(task)
+        inserted = []
+        for level in sorted(levels):
+            rows = levels[level]
+            for task in rows:
+                task.parent_id = self._id(self.parent_of[self.uid_key[task.uid]])
+            try:
+                with transaction.atomic():
+                    insert_rows(WorkItem, [vars(task) for task in rows])
+            except IntegrityError:
+                raise Conflict("A task with one of these uids was created meanwhile; send the request again.",
+                               field="tasks", code="duplicate_uid") from None
+            inserted.extend(rows)
+        return inserted
+
+    def _update_tasks(self) -> list[Change]:
+        changed_rows, changed_fields, events = [], set(), []
+        for task, before in self.edits:
+            task.parent_id = self._id(self.parent_of[task.pk])
+            changes = diff(before, snapshot(task, TASK_FIELDS))
+            if not changes:
+                continue
+            task.lock_version += 1
+            task.updated_at = self.now
+            changed_rows.append(task)
+            changed_fields.update(changes)
+            events.append(Change("work_item", task.pk, ChangeAction.UPDATED, changes))
+        if changed_rows:
+            WorkItem.all_objects.bulk_update(changed_rows, sorted(changed_fields | {"lock_version", "updated_at"}),
+                                             batch_size=UPDATE_BATCH)
+        return events
+
+    def _insert_links(self) -> list[_NewLink]:
+        links = []
+        for _, link, pred, succ in self.new_links:
+            link.predecessor_id, link.successor_id = self._id(pred), self._id(succ)
+            links.append(link)
+        if links:
+            try:
+                with transaction.atomic():
+                    insert_rows(Dependency, [vars(link) for link in links])
+            except IntegrityError:
+                raise Conflict("Two of these tasks were linked meanwhile; send the request again.",
+                               field="dependencies", code="duplicate_dependency") from None
+        for link in links:
+            link.lock_version = 0
+        return links
+
+
+def _set_related(task: _NewTask, name: str, value) -> None:
+    field = _RELATED[name]
+    if value is not None and not isinstance(value, field.related_model):
+        raise InvalidInput(f"Expected a {field.related_model.__name__} object.", field=name)
+    setattr(task, name, value)
+    setattr(task, field.attname, None if value is None else value.pk)
+
+
+__all__ = ["BulkResult", "LinkWritten", "MAX_BULK_DEPENDENCIES", "MAX_BULK_TASKS", "TaskWritten", "tasks_bulk_apply"]
