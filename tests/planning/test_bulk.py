@@ -381,3 +381,20 @@ def test_limits_and_an_empty_request(owner, project, monkeypatch):
     with pytest.raises(InvalidInput) as caught:
         tasks_bulk_apply(actor=owner, project=project, tasks=[], dependencies=[])
     assert set(caught.value.field_errors()) == {"tasks", "dependencies"}
+
+
+def test_a_large_import_refreshes_planner_statistics_after_commit(owner, project, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    monkeypatch.setattr(bulk, "ANALYZE_FROM", 3)
+    keys = uids(3)
+    with django_capture_on_commit_callbacks(execute=False) as small:
+        tasks_bulk_apply(actor=owner, project=project, tasks=[{"uid": keys[0], "name": "One"}])
+    assert bulk._refresh_statistics not in small
+    with django_capture_on_commit_callbacks(execute=False) as large:
+        tasks_bulk_apply(actor=owner, project=project, tasks=[{"uid": k, "name": "Many"} for k in keys[1:]],
+                         dependencies=[{"predecessor": keys[1], "successor": keys[2]}])
+    assert bulk._refresh_statistics in large
+    with CaptureQueriesContext(connection) as captured:
+        bulk._refresh_statistics()
+    analyzed = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert len(analyzed) == (1 if connection.vendor == "postgresql" else 0)

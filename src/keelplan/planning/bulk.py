@@ -33,6 +33,9 @@ from keelplan.portfolio.services import check_lock_version
 from keelplan.resources.models import Assignment
 from keelplan.sync.services import Change, ChangeAction, change_record, diff, project_write_lock, snapshot
 
+# Rows in one request from which the tables' planner statistics are refreshed after the commit.
+ANALYZE_FROM = 5000
+
 MAX_BULK_TASKS = 20_000
 MAX_BULK_DEPENDENCIES = 50_000
 UPDATE_BATCH = 500
@@ -98,7 +101,21 @@ def tasks_bulk_apply(
     project_write_lock(project)
     write = _BulkWrite(actor, project, role, tasks, dependencies)
     write.check()
-    return write.apply()
+    result = write.apply()
+    if len(tasks) + len(dependencies) >= ANALYZE_FROM:
+        transaction.on_commit(_refresh_statistics)
+    return result
+
+
+def _refresh_statistics() -> None:
+    """After a large import, refresh PostgreSQL's planner statistics at once instead of waiting for autovacuum
+    (which may be off): without them the planner takes a big project for a one-row one and reads every task of
+    it for each page of a list."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f'ANALYZE "{WorkItem._meta.db_table}", "{Dependency._meta.db_table}"')
 
 
 def _check_sizes(tasks: list, dependencies: list) -> None:

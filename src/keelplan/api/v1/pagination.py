@@ -1,4 +1,4 @@
-"""Cursor pages for the v1 dialect: ``{count, next, previous, results}``, ordered by id, ``?page_size=`` up to 500."""
+"""Cursor pages for the v1 dialect: ``{count, next, previous, results}``, ordered by id, ``?page_size=`` up to 1000."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-MAX_PAGE_SIZE = 500
+MAX_PAGE_SIZE = 1000
 MAX_ID = 2**63 - 1
 
 

@@ -156,15 +156,26 @@ class _Computed:
         super().__init__(read_only=True, source="*", allow_null=True, **kwargs)
 
     def to_representation(self, instance):
-        context = self.context
-        reader = context.get("schedule_reader") if isinstance(context, dict) else None
-        if reader is None:
-            reader = ScheduleReader()
-            if isinstance(context, dict):
-                context["schedule_reader"] = reader
-        values = reader.fields(instance.project_id, instance.pk)
+        values = schedule_reader(self.context).fields(instance.project_id, instance.pk)
         value = None if values is None else values[self.computed_name]
         return None if value is None else super().to_representation(value)
+
+
+def schedule_reader(context) -> ScheduleReader:
+    """The response's one ``ScheduleReader``, kept in the serializer context every field of it shares."""
+    reader = context.get("schedule_reader") if isinstance(context, dict) else None
+    if reader is None:
+        reader = ScheduleReader()
+        if isinstance(context, dict):
+            context["schedule_reader"] = reader
+    return reader
+
+
+class TaskListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        schedule_reader(self.context).prefetch((row.project_id, row.pk) for row in rows)
+        return super().to_representation(rows)
 
 
 class ComputedDateField(_Computed, serializers.DateField):
@@ -206,6 +217,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WorkItem
+        list_serializer_class = TaskListSerializer
         fields = [
             "id", "uid", "project", "parent", "position", "name", "description", "status", "type", "priority",
             "assignee", "duration", "is_milestone", "is_summary", "scheduling_mode", "manual_start", "manual_finish",
