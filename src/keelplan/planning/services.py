@@ -353,7 +353,8 @@ def dependency_create(
     if Dependency.objects.filter(predecessor=predecessor, successor=successor, dep_type=dep_type).exists():
         raise Conflict("These two tasks are already linked with this type.", field="successor",
                        code="duplicate_dependency")
-    _check_graph(project, extra_link=(predecessor.pk, successor.pk))
+    # A link that closes a cycle (summaries expanded) is refused by the scheduler, which runs before this write
+    # commits and already holds the project's graph in memory: checking here too would read the whole graph.
     dependency = Dependency(project=project, predecessor=predecessor, successor=successor, dep_type=dep_type, lag=lag,
                             lag_unit=lag_unit, description=description or "", created_by=actor)
     _save_link(dependency)
@@ -395,8 +396,7 @@ def dependency_update(*, actor, dependency: Dependency, lock_version: int | None
                        dep_type=dependency.dep_type).exists():
             raise Conflict("These two tasks are already linked with this type.", field="successor",
                            code="duplicate_dependency")
-        _check_graph(project, extra_link=(dependency.predecessor_id, dependency.successor_id),
-                     exclude_link=dependency.pk)
+        # A cycle is refused by the scheduler before commit, as for dependency_create.
     row_save_changes(dependency, before, DEPENDENCY_FIELDS, entity="dependency", project=project, actor=actor,
                      save=lambda: _save_link(dependency))
     return dependency

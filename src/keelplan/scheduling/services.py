@@ -111,7 +111,9 @@ def _run_engine(state: InputState):
     try:
         return engine_schedule(state.project_input)
     except engine_errors.CyclicDependencyError as exc:
-        raise CyclicDependency(exc.cycle, field="predecessor") from None
+        names = dict(WorkItem.all_objects.filter(pk__in=set(exc.cycle)).values_list("id", "name"))
+        raise CyclicDependency(exc.cycle, names=[f"{names.get(t, t)} (#{t})" for t in exc.cycle],
+                               field="predecessor") from None
     except engine_errors.DateRangeError as exc:
         raise InvalidInput(f"The schedule would run outside the years 1 to 9999 ({exc}).", field="duration",
                            code="date_out_of_range") from None
