@@ -125,14 +125,14 @@ class WorkItem(DomainModel):
     actual_finish = models.DateField(null=True, blank=True)
 
     # Computed by the scheduler. The dates and floats live in ``scheduling.ScheduleChunk``; this copy of the
-    # critical flag is kept on the row (written only where it flips) so lists can filter on it in SQL.
+    # critical flag is kept on the row (written only where it flips) so lists can filter on it in SQL. It has no
+    # index of its own: an edit can flip it on thousands of rows, and unindexed columns update in place (HOT).
     is_critical = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
         indexes = [
             models.Index(fields=["project", "id"]),
-            models.Index(fields=["project", "is_critical"]),
             models.Index(fields=["parent"]),
         ]
         constraints = [
