@@ -17,6 +17,11 @@ their links are dropped, and a second link between the same two tasks is dropped
 Its three calendars are kept, as a per-task calendar registry. trueppm-scheduler refuses more than 100,000
 dependencies, so the comparison is left out for sizes whose variant has more.
 
+Then, per size, it times small edits made with ``ProjectInput.evolve`` (what the server does to the project it
+keeps in memory): one task's duration changed, one link's lag changed, a task added with a link, and a task
+removed with its links, each the median of 11 runs; and one edit followed by a full ``schedule()`` of the
+result, end to end.
+
 trueppm-scheduler is used if it can be imported. To compare, install both in the benchmark's own environment:
 
     python -m venv /tmp/bench && /tmp/bench/bin/pip install -e . trueppm-scheduler==0.4.0rc2
@@ -26,6 +31,7 @@ trueppm-scheduler is used if it can be imported. To compare, install both in the
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import gc
 import os
@@ -157,6 +163,24 @@ def median_time(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def edit_times(project: ProjectInput, runs: int) -> dict[str, float]:
+    """Median times of ProjectInput.evolve for one-task and one-link edits, and of an edit plus schedule()."""
+    task = project.tasks[len(project.tasks) // 2]  # a plain task (summaries come first)
+    link = project.links[len(project.links) // 2]
+    longer = dataclasses.replace(task, duration=task.duration + 1)
+    its_links = [(lk.predecessor, lk.successor, lk.type) for lk in project.links
+                 if task.id in (lk.predecessor, lk.successor)]
+    edits = {
+        "task": lambda: project.evolve(tasks=[longer]),
+        "link": lambda: project.evolve(links=[dataclasses.replace(link, lag=link.lag + 1)]),
+        "add": lambda: project.evolve(tasks=[Task("new", 2)], links=[Link(task.id, "new")]),
+        "remove": lambda: project.evolve(remove_tasks=[task.id], remove_links=its_links),
+    }
+    times = {name: median_time(edit, 11) for name, edit in edits.items()}
+    times["task+schedule"] = median_time(lambda: schedule(project.evolve(tasks=[longer])), runs)
+    return times
+
+
 def peak_mib(fn) -> float:
     gc.collect()
     tracemalloc.start()
@@ -183,6 +207,7 @@ def main(argv=None) -> int:
     print(header)
     print("-" * len(header))
     notes = []
+    edits = {}
     for n in args.sizes:
         runs = args.runs if n < 100_000 else min(args.runs, 3)
         project = network(n)
@@ -205,11 +230,22 @@ def main(argv=None) -> int:
             their_peak = peak_mib(lambda: tp.schedule(build()))
             line += f"{theirs:>9.3f}s {their_peak:>9.1f} {ours / theirs:>11.3f}"
         print(line, flush=True)
+        edits[n] = edit_times(project, runs)
+    print()
+    header = (f"{'tasks':>8} | {'evolve: task':>12} {'link':>8} {'add task':>9} {'remove task':>11} | "
+              f"{'task + schedule':>15}")
+    print(header)
+    print("-" * len(header))
+    for n, t in edits.items():
+        print(f"{n:>8,} | {t['task'] * 1000:>10.1f}ms {t['link'] * 1000:>6.1f}ms {t['add'] * 1000:>7.1f}ms "
+              f"{t['remove'] * 1000:>9.1f}ms | {t['task+schedule']:>14.3f}s")
     print()
     print("keelplan: full network (summaries, FNLT, working-day lags, several links per pair), median of the runs.")
     print("variant: the restricted network trueppm-scheduler can express (elapsed-day lags, SNET only, no")
     print("summaries, one link per pair, same three calendars); both engines are timed on it; ratio < 1 means")
     print("Keelplan is faster. Peak MiB: tracemalloc peak of one extra, untimed call.")
+    print("evolve: a one-task or one-link edit of the full network (median of 11); task + schedule: that task edit")
+    print("and a schedule() of the result, end to end (median of the runs).")
     for note in notes:
         print("note:", note)
     return 0

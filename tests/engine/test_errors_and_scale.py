@@ -10,10 +10,13 @@ import pytest
 from keelplan.engine import (
     Calendar,
     CalendarException,
+    ConstraintType,
     CyclicDependencyError,
     DateRangeError,
     InvalidInput,
+    LagUnit,
     Link,
+    LinkType,
     ProjectInput,
     Task,
     UnknownTaskError,
@@ -50,6 +53,37 @@ def test_invalid_input_names_task_and_field(build, task, field):
     err = _raises(InvalidInput, build)
     assert (err.task, err.field) == (task, field)
     assert repr(task) in str(err) and field in str(err)
+
+
+@pytest.mark.parametrize("build,field", [
+    (lambda: Task("A", True), "duration"),
+    (lambda: Task("A", 2.0), "duration"),
+    (lambda: Task("A", 36526), "duration"),
+    (lambda: Task("A", 1, constraint=["ASAP"]), "constraint"),
+    (lambda: Task("A", 1, constraint="asap"), "constraint"),
+    (lambda: Task("A", 1, percent_complete=True), "percent_complete"),
+    (lambda: Task("A", 1, percent_complete=float("nan")), "percent_complete"),
+    (lambda: Task("A", 1, percent_complete="50"), "percent_complete"),
+    (lambda: Task("A", 1, deadline=dt.datetime(2026, 1, 5)), "deadline"),
+    (lambda: Link("A", "B", ["FS"]), "type"),
+    (lambda: Link("A", "B", lag=True), "lag"),
+    (lambda: Link("A", "B", lag=1.0), "lag"),
+    (lambda: Link("A", "B", lag_unit={"wd"}), "lag_unit"),
+])
+def test_values_close_to_valid_are_still_refused(build, field):
+    assert _raises(InvalidInput, build).field == field
+
+
+def test_enum_members_values_and_int_subclasses_are_accepted():
+    import enum
+
+    class Days(enum.IntEnum):
+        THREE = 3
+
+    t = Task("A", Days.THREE, constraint="SNET", constraint_date=D(2026, 1, 5), percent_complete=Days.THREE)
+    assert t.constraint is ConstraintType.SNET and t.duration == 3
+    lk = Link("A", "B", "SF", lag=Days.THREE, lag_unit="pct")
+    assert (lk.type, lk.lag_unit) == (LinkType.SF, LagUnit.PERCENT)
 
 
 def test_lag_at_the_limits_is_accepted():
@@ -105,6 +139,14 @@ def test_cycle_through_a_summary():
     tasks = [Task("S"), Task("C", 1, parent="S"), Task("X", 1)]
     err = _raises(CyclicDependencyError, lambda: run(tasks, [("X", "S"), ("C", "X")]))
     assert "X" in err.cycle and err.cycle[0] == err.cycle[-1]
+
+
+def test_cycle_with_a_task_downstream_of_it():
+    # 1 waits for the cycle 0 -> 2 -> 0 but is on no cycle itself; the reported cycle must not run into it.
+    links = [Link(0, 1), Link(0, 2), Link(2, 0)]
+    err = _raises(CyclicDependencyError, lambda: run([(0, 1), (1, 1), (2, 1)], links))
+    assert set(err.cycle) == {0, 2}
+    _assert_cycle(err.cycle, links)
 
 
 def test_parent_cycle():

@@ -29,6 +29,18 @@ def test_alap_moves_as_late_as_successors_allow():
     assert r["B"].total_float == 0
 
 
+def test_alap_keeps_each_successors_early_dates_by_link_type():
+    # C(5) Mon 5..Fri 9 -> D(2) Mon 12..Tue 13 set the finish. A(2) ALAP -FS-> B(1): B starts Wed 7 after A's
+    # Mon 5..Tue 6, and ALAP may not move B, so A stays. E(3) ALAP -SS-> F(2) (F after C, Mon 12..Tue 13): E may
+    # start as late as F starts but must finish with the project: Fri 9, Mon 12, Tue 13.
+    r = run([("C", 5), ("D", 2), Task("A", 2, constraint="ALAP"), ("B", 1), Task("E", 3, constraint="ALAP"), ("F", 2)],
+            [("C", "D"), ("A", "B"), ("C", "F"), ("E", "F", "SS")])
+    assert dates(r, "B") == (D(2026, 1, 7), D(2026, 1, 7))
+    assert dates(r, "A") == (D(2026, 1, 5), D(2026, 1, 6))
+    assert dates(r, "E") == (D(2026, 1, 9), D(2026, 1, 13))
+    assert r.project_finish == D(2026, 1, 13)
+
+
 def test_alap_without_successors_finishes_with_the_project():
     # A(5) Mon 5..Fri 9 sets the finish; B(2) ALAP with no successor moves to Thu 8..Fri 9.
     r = run([("A", 5), Task("B", 2, constraint="ALAP")])

@@ -25,6 +25,7 @@ datetime.date(2026, 1, 8)
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 
 import numpy as np
 
@@ -87,9 +88,14 @@ class CalendarTable:
         self._work_stride = work.shape[1]
         self.every_day = count - 1
 
-    def lists(self):
-        """Per calendar, ``rank`` and ``work`` as Python lists: the scalar passes index them directly."""
-        return [row.tolist() for row in self.rank_rows], [row.tolist() for row in self.work_rows]
+    def scalar_tables(self):
+        """Per calendar, ``rank`` and ``work`` as sequences the scalar passes index directly: ``array.array``
+        rows (made by one copy each, where Python lists would hold an int object per day), and for the
+        every-day calendar, whose tables are the identity, ``range`` objects."""
+        every = self.every_day
+        ranks = [array("q", row.astype(np.int64).tobytes()) for row in self.rank_rows[:every]]
+        works = [array("q", row.astype(np.int64).tobytes()) for row in self.work_rows[:every]]
+        return ranks + [range(self.size + 1)], works + [range(self.size)]
 
     # ------------------------------------------------------------ conversions
 
@@ -142,7 +148,7 @@ class CalendarTable:
     def completed(self, c, t):
         """Working days of ``c`` that have ended by instant ``t``: the unit floats are measured in.
         Instants outside the table count as before its first or after its last day."""
-        return self.rank(c, np.clip((t + 1) // 2, 0, self.size))
+        return self._rank_clipped(c, (t + 1) // 2)
 
     def start_day_at_or_after(self, c, t):
         """First working day whose start is at or after instant ``t``."""
