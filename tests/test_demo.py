@@ -13,6 +13,7 @@ from keelplan.demo import (
 from keelplan.planning.models import Dependency, WorkItem
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.resources.models import Assignment, Resource
+from keelplan.scheduling.selectors import computed_fields
 from keelplan.sync.models import ChangeEvent
 
 from conftest import client_for, make_user
@@ -51,6 +52,16 @@ class TestDemoContent:
         milestones = tasks.filter(is_milestone=True)
         assert milestones.count() >= 2
         assert set(milestones.values_list("duration", flat=True)) == {0}
+
+    def test_each_project_is_scheduled_once_and_every_task_has_dates(self, demo):
+        for project in Project.objects.filter(identifier__in=[DEMO_PROJECT_IDENTIFIER, DEMO_SUBPROJECT_IDENTIFIER]):
+            events = ChangeEvent.objects.filter(stream__project=project, entity="schedule")
+            assert events.count() == 1, "the loader writes every row in one scope: one computation per project"
+            ids = list(WorkItem.objects.filter(project=project).values_list("id", flat=True))
+            computed = computed_fields(project.pk, ids)
+            assert set(computed) == set(ids)
+            assert any(values["is_critical"] for values in computed.values())
+            assert project.finish_date is not None and project.finish_date > project.start_date
 
     def test_links_use_all_four_types_with_leads_and_lags_in_both_units(self, demo):
         _, project = demo
