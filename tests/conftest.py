@@ -70,6 +70,18 @@ def api(owner):
     return client_for(owner)
 
 
+@pytest.fixture
+def linked_pair_and_loner(owner, project):
+    """Existing tasks A (2 days) -FS-> B (3 days), and C on its own, keyed "a", "b", "c"."""
+    from keelplan.planning.services import dependency_create, task_create
+
+    a = task_create(actor=owner, project=project, name="A", duration=2)
+    b = task_create(actor=owner, project=project, name="B", duration=3)
+    c = task_create(actor=owner, project=project, name="C")
+    dependency_create(actor=owner, predecessor=a, successor=b)
+    return {"a": a, "b": b, "c": c}
+
+
 @pytest.fixture(autouse=True)
 def _fresh_schedule_caches():
     """The scheduler's per-process caches outlive a test's rolled-back transaction; start each test empty."""

@@ -51,13 +51,8 @@ def last_event_id() -> int:
 
 
 @pytest.fixture
-def site(owner, project):
-    """Two existing tasks linked A -> B, and C on its own."""
-    a = task_create(actor=owner, project=project, name="A", duration=2)
-    b = task_create(actor=owner, project=project, name="B", duration=3)
-    c = task_create(actor=owner, project=project, name="C")
-    dependency_create(actor=owner, predecessor=a, successor=b)
-    return {"a": a, "b": b, "c": c}
+def site(linked_pair_and_loner):
+    return linked_pair_and_loner
 
 
 # ---------------------------------------------------------------- creating

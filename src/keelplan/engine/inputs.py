@@ -458,19 +458,23 @@ def _task_columns(tasks: tuple, index: dict, cal_positions: dict) -> _TaskColumn
                         calendar=_frozen(calendar), plain=_column(map(_is_plain, tasks), n, bool))
 
 
+def _link_ends(link: Link, index) -> tuple[int, int]:
+    """The positions of a link's predecessor and successor in ``index``; an unknown end is an error naming it."""
+    p = index.get(link.predecessor)
+    if p is None:
+        raise UnknownTaskError(f"unknown predecessor {link.predecessor!r}", task=link.successor, field="predecessor")
+    s = index.get(link.successor)
+    if s is None:
+        raise UnknownTaskError(f"unknown successor {link.successor!r}", task=link.predecessor, field="successor")
+    return p, s
+
+
 def _raise_link_error(links, index: dict):
     seen = set()
     for link in links:
         if not isinstance(link, Link):
             raise InvalidInput("links must be Link values", field="links")
-        p = index.get(link.predecessor)
-        if p is None:
-            raise UnknownTaskError(f"unknown predecessor {link.predecessor!r}", task=link.successor,
-                                   field="predecessor")
-        s = index.get(link.successor)
-        if s is None:
-            raise UnknownTaskError(f"unknown successor {link.successor!r}", task=link.predecessor,
-                                   field="successor")
+        p, s = _link_ends(link, index)
         key = (p, s, link.type)
         if key in seen:
             raise InvalidInput(f"the {link.type.value} link from {link.predecessor!r} is given twice",
@@ -719,14 +723,7 @@ class ProjectInput:
         count = len(index)
         keys: dict[tuple, Link] = {}
         for link in given:
-            p = index.get(link.predecessor)
-            if p is None:
-                raise UnknownTaskError(f"unknown predecessor {link.predecessor!r}", task=link.successor,
-                                       field="predecessor")
-            s = index.get(link.successor)
-            if s is None:
-                raise UnknownTaskError(f"unknown successor {link.successor!r}", task=link.predecessor,
-                                       field="successor")
+            p, s = _link_ends(link, index)
             key = (p, s, _TYPE_CODE[link.type])
             if key in keys:
                 raise InvalidInput(f"the {link.type.value} link from {link.predecessor!r} is given twice",

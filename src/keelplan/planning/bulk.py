@@ -24,8 +24,8 @@ from keelplan.core.transactions import write_transaction
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import Dependency, DependencyType, LagUnit, WorkItem
 from keelplan.planning.services import (
-    DEPENDENCY_FIELDS, MEMBER_FORBIDDEN_FIELDS, TASK_FIELDS, _validate_link_values, _validate_task, default_priority,
-    default_status, default_type,
+    DEPENDENCY_FIELDS, TASK_FIELDS, _validate_link_values, _validate_task, apply_task_fields, check_member_fields,
+    default_priority, default_status, default_type,
 )
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import project_ids_visible, require_role
@@ -324,18 +324,11 @@ class _BulkWrite:
         self.seen_edits.add(task_id)
         if not self._may_edit(task):
             raise PermissionDenied("Your role may not edit this task.")
-        if self.role < Role.ADMIN:
-            forbidden = sorted(MEMBER_FORBIDDEN_FIELDS & set(fields))
-            if forbidden:
-                raise PermissionDenied("Only an Admin may change this field.", field=forbidden[0])
+        check_member_fields(self.role, fields)
         check_lock_version(task, lock_version)
         before = snapshot(task, TASK_FIELDS)
         parent = fields.pop("parent", _UNSET)
-        for name, value in fields.items():
-            if name in ("status", "type", "priority") and value is None:
-                raise InvalidInput("This field may not be null.", field=name)
-            setattr(task, name, value)
-        _validate_task(task, set(fields))
+        apply_task_fields(task, fields)
         if "assignee" in fields:
             self._check_assignee(task.assignee_id)
         if parent is not _UNSET:

@@ -109,6 +109,23 @@ def _validate_task(task: WorkItem, changed: set[str]) -> None:
         raise InvalidInput("The calendar does not exist.", field="calendar")
 
 
+def check_member_fields(role: int, fields) -> None:
+    """Below Admin, the fields a Member may not change on a task of theirs are refused, naming the first."""
+    if role < Role.ADMIN:
+        forbidden = sorted(MEMBER_FORBIDDEN_FIELDS & set(fields))
+        if forbidden:
+            raise PermissionDenied("Only an Admin may change this field.", field=forbidden[0])
+
+
+def apply_task_fields(task: WorkItem, fields: dict) -> None:
+    """Set ``fields`` on ``task`` and check the rules on its own fields (status, type and priority stay set)."""
+    for key, value in fields.items():
+        if key in ("status", "type", "priority") and value is None:
+            raise InvalidInput("This field may not be null.", field=key)
+        setattr(task, key, value)
+    _validate_task(task, set(fields))
+
+
 def _validate_assignee(project: Project, assignee) -> None:
     if assignee is None:
         return
@@ -129,25 +146,21 @@ def _validate_parent(task: WorkItem, parent: WorkItem | None) -> None:
         node = node.parent
 
 
-def _check_graph(
-    project: Project, *, extra_link=None, exclude_link: int | None = None, parent_override=None,
-    field: str = "predecessor",
-) -> None:
-    """Refuse the write if the project's links (less ``exclude_link``, plus ``extra_link``, with
-    ``parent_override`` applied to the WBS) would form a cycle."""
-    rows = list(WorkItem.objects.filter(project=project).values_list("id", "parent_id"))
-    parent_of = dict(rows)
-    if parent_override:
-        parent_of.update(parent_override)
-    links = list(
-        Dependency.objects.filter(project=project).exclude(pk=exclude_link).values_list("predecessor_id", "successor_id")
-    )
-    if extra_link is not None:
-        links.append(extra_link)
+def cycle_error(cycle: list, *, field: str) -> CyclicDependency:
+    """The error for a cycle of work item ids, naming each task on it."""
+    names = dict(WorkItem.all_objects.filter(pk__in=set(cycle)).values_list("id", "name"))
+    return CyclicDependency(cycle, names=[f"{names.get(t, t)} (#{t})" for t in cycle], field=field)
+
+
+def _check_parent_move(project: Project, task_id: int, parent_id: int | None) -> None:
+    """Refuse moving a task under ``parent_id`` if, with summaries expanded, the project's links would then
+    form a cycle. (A new or changed link needs no such check: the scheduler refuses cycles before commit.)"""
+    parent_of = dict(WorkItem.objects.filter(project=project).values_list("id", "parent_id"))
+    parent_of[task_id] = parent_id
+    links = list(Dependency.objects.filter(project=project).values_list("predecessor_id", "successor_id"))
     cycle = find_cycle(parent_of.keys(), parent_of, links)
     if cycle:
-        names = dict(WorkItem.objects.filter(pk__in=set(cycle)).values_list("id", "name"))
-        raise CyclicDependency(cycle, names=[f"{names.get(t, t)} (#{t})" for t in cycle], field=field)
+        raise cycle_error(cycle, field="parent")
 
 
 @write_transaction()
@@ -190,10 +203,7 @@ def task_update(*, actor, task: WorkItem, lock_version: int | None = None, **fie
     role = require_role(actor, project, Role.VIEWER, action="view this project")
     if not _may_edit_task(role, actor, task):
         raise PermissionDenied("Your role may not edit this task.")
-    if role < Role.ADMIN:
-        forbidden = sorted(MEMBER_FORBIDDEN_FIELDS & set(fields))
-        if forbidden:
-            raise PermissionDenied("Only an Admin may change this field.", field=forbidden[0])
+    check_member_fields(role, fields)
     project_write_lock(project)
     task = WorkItem.objects.select_for_update().filter(pk=task.pk).first()
     if task is None:
@@ -201,16 +211,12 @@ def task_update(*, actor, task: WorkItem, lock_version: int | None = None, **fie
     check_lock_version(task, lock_version)
     before = snapshot(task, TASK_FIELDS)
     old_parent_id = task.parent_id
-    for key, value in fields.items():
-        if key in ("status", "type", "priority") and value is None:
-            raise InvalidInput("This field may not be null.", field=key)
-        setattr(task, key, value)
-    _validate_task(task, set(fields))
+    apply_task_fields(task, fields)
     if "assignee" in fields:
         _validate_assignee(project, task.assignee)
     if task.parent_id != old_parent_id:
         _validate_parent(task, task.parent)
-        _check_graph(project, parent_override={task.pk: task.parent_id}, field="parent")
+        _check_parent_move(project, task.pk, task.parent_id)
     row_save_changes(task, before, TASK_FIELDS, entity="work_item", project=project, actor=actor)
     return task
 

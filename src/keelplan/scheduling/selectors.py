@@ -23,14 +23,15 @@ def load_computed(project_id: int, *, version: int, chunk_count: int, use_cache:
     if cached is not None and cached.version == version:
         return cached
     chunks = ScheduleChunk.objects.filter(project_id=project_id, number__lt=chunk_count)
+    parts = None
     if cached is not None and cached.version < version:
+        # A chunk not rewritten since the cached version is the cached copy's; read only the others. (If the
+        # cached copy lacks a chunk nobody rewrote, something is off: read everything.)
         fresh = dict(chunks.filter(version__gt=cached.version).values_list("number", "data"))
-        parts = [fresh[n] if n in fresh else encode(cached, n) for n in range(chunk_count)]
-        stale = [n for n in range(chunk_count) if n not in fresh and n * CHUNK_SIZE >= len(cached.ids)]
-        if stale:  # the cached copy is missing chunks it should have had; read everything instead
-            parts = [data for _, data in chunks.order_by("number").values_list("number", "data")]
-    else:
-        parts = [data for _, data in chunks.order_by("number").values_list("number", "data")]
+        if all(n in fresh or n * CHUNK_SIZE < len(cached.ids) for n in range(chunk_count)):
+            parts = [fresh[n] if n in fresh else encode(cached, n) for n in range(chunk_count)]
+    if parts is None:
+        parts = list(chunks.order_by("number").values_list("data", flat=True))
     computed = decode(parts, version)
     # Only what is committed may be cached: a reader inside a transaction may see its own uncommitted writes.
     if fill_cache and not transaction.get_connection().in_atomic_block:

@@ -19,6 +19,7 @@ The caches are filled only after the transaction commits, so a rolled-back write
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from functools import partial
 
@@ -27,15 +28,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from keelplan.calendars.models import CalendarException
-from keelplan.core.errors import CyclicDependency, InvalidInput, NotFound
+from keelplan.core.errors import InvalidInput, NotFound
 from keelplan.core.transactions import before_commit, write_transaction
 from keelplan.engine import schedule as engine_schedule
 from keelplan.engine import errors as engine_errors
 from keelplan.planning.models import SCHEDULE_INPUT_FIELDS, WorkItem
+from keelplan.planning.services import cycle_error
 from keelplan.portfolio.models import Project, Role
 from keelplan.portfolio.selectors import require_role
 from keelplan.scheduling.inputs import InputState, catch_up, input_cache, load_full
 from keelplan.scheduling.models import ProjectSchedule, ScheduleChunk
+from keelplan.scheduling.selectors import load_computed
 from keelplan.scheduling.store import API_NAMES, FIELDS, Computed, computed_cache, encode
 from keelplan.sync.models import ChangeStream
 from keelplan.sync.services import WORKSPACE_STREAM, Change, ChangeAction, change_record, project_write_lock
@@ -111,9 +114,7 @@ def _run_engine(state: InputState):
     try:
         return engine_schedule(state.project_input)
     except engine_errors.CyclicDependencyError as exc:
-        names = dict(WorkItem.all_objects.filter(pk__in=set(exc.cycle)).values_list("id", "name"))
-        raise CyclicDependency(exc.cycle, names=[f"{names.get(t, t)} (#{t})" for t in exc.cycle],
-                               field="predecessor") from None
+        raise cycle_error(exc.cycle, field="predecessor") from None
     except engine_errors.DateRangeError as exc:
         raise InvalidInput(f"The schedule would run outside the years 1 to 9999 ({exc}).", field="duration",
                            code="date_out_of_range") from None
@@ -122,8 +123,6 @@ def _run_engine(state: InputState):
 
 
 def _stored(project_id: int, row: ProjectSchedule) -> Computed:
-    from keelplan.scheduling.selectors import load_computed
-
     return load_computed(project_id, version=row.version, chunk_count=row.chunk_count, use_cache=True,
                          fill_cache=False)
 
@@ -203,7 +202,7 @@ def reschedule(project_id: int, *, actor=None, full: bool = False) -> ProjectSch
     row.chunk_count = new.chunk_count()
     row.save()
 
-    state = InputState(**{**state.__dict__, "seq": seq})
+    state = dataclasses.replace(state, seq=seq)
     transaction.on_commit(partial(_install, project_id, state, new))
     return row
 

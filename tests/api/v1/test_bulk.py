@@ -15,7 +15,7 @@ from django.core.management import call_command
 from keelplan.api.v1 import bulk as bulk_view
 from keelplan.planning import bulk as bulk_service
 from keelplan.planning.models import ConstraintType, Dependency, WorkItem
-from keelplan.planning.services import dependency_create, task_create, task_update
+from keelplan.planning.services import task_create, task_update
 from keelplan.scheduling import services as scheduling_services
 from keelplan.sync.models import ChangeEvent
 
@@ -40,13 +40,8 @@ def new_uid() -> str:
 
 
 @pytest.fixture
-def site(owner, project):
-    """Existing tasks A -> B (linked) and C."""
-    a = task_create(actor=owner, project=project, name="A", duration=2)
-    b = task_create(actor=owner, project=project, name="B", duration=3)
-    c = task_create(actor=owner, project=project, name="C")
-    dependency_create(actor=owner, predecessor=a, successor=b)
-    return {"a": a, "b": b, "c": c}
+def site(linked_pair_and_loner):
+    return linked_pair_and_loner
 
 
 # ---------------------------------------------------------------- success
