@@ -89,7 +89,8 @@ def tasks_bulk_apply(
     ``name``, and takes any of ``TASK_FIELDS``. A row with ``id`` edits that live task of the project like
     ``task_update`` (optionally checking ``lock_version``). ``parent`` is an existing task's id or the uid of a
     task created by this call. A dependency row (Scheduler or above) takes ``DEPENDENCY_FIELDS``; its ends are
-    existing task ids or uids of tasks created by this call (or ``WorkItem`` objects). ``status``, ``type``,
+    existing task ids or uids of tasks created by this call (or ``WorkItem`` objects), and may give the link's
+    own ``uid`` (one is made up otherwise). ``status``, ``type``,
     ``priority``, ``assignee`` and ``calendar`` are model instances, as for ``task_create``.
 
     Invariant: either every row is written, with one change event each, or nothing is; the resulting graph
@@ -223,6 +224,10 @@ class _BulkWrite:
             last = WorkItem.all_objects.filter(project=project).order_by("-position").values_list(
                 "position", flat=True).first()
             self.next_position = last or 0
+        link_uids = [u for u in (_as_uid(r.get("uid")) for r in self.link_rows if isinstance(r, dict)) if u]
+        self.link_uids_taken = set(Dependency.all_objects.filter(uid__in=link_uids).values_list("uid", flat=True)) \
+            if link_uids else set()
+        self.link_uids_seen: set[uuid.UUID] = set()
         self.existing_links: set[tuple[int, int, str]] = set()
         self.seen_edits: set[int] = set()
         self.seen_links: set[tuple[int, int, str]] = set()
@@ -381,9 +386,19 @@ class _BulkWrite:
         if self.role < Role.SCHEDULER:
             raise PermissionDenied(f"Your role ({Role(self.role).label}) may not manage dependencies; it needs "
                                    "Scheduler or above.")
-        unknown = set(row) - set(DEPENDENCY_FIELDS)
+        unknown = set(row) - set(DEPENDENCY_FIELDS) - {"uid"}
         if unknown:
             raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+        uid = uuid.uuid4()
+        if row.get("uid") is not None:
+            uid = _as_uid(row["uid"])
+            if uid is None:
+                raise InvalidInput("Must be a valid UUID.", field="uid")
+            if uid in self.link_uids_seen:
+                raise InvalidInput("An earlier row of this request has this uid.", field="uid", code="duplicate_uid")
+            if uid in self.link_uids_taken:
+                raise Conflict("A dependency with this uid exists already.", field="uid", code="duplicate_uid")
+            self.link_uids_seen.add(uid)
         for end in ("predecessor", "successor"):
             if row.get(end) is None:
                 raise InvalidInput("This field is required.", field=end)
@@ -414,7 +429,7 @@ class _BulkWrite:
                            code="duplicate_dependency")
         self.seen_links.add(triple)
         link = _NewLink(project_id=self.project.pk, dep_type=dep_type, lag=lag, lag_unit=lag_unit,
-                        description=description, created_by_id=self.actor.pk, uid=uuid.uuid4(), created_at=self.now,
+                        description=description, created_by_id=self.actor.pk, uid=uid, created_at=self.now,
                         updated_at=self.now)
         self.new_links.append((j, link, pred, succ))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -47,7 +48,31 @@ class ChangeEvent(models.Model):
     class Meta:
         ordering = ["stream", "seq"]
         constraints = [models.UniqueConstraint(fields=["stream", "seq"], name="one_event_per_seq")]
-        indexes = [models.Index(fields=["entity", "entity_id"])]
+        indexes = [
+            models.Index(fields=["entity", "entity_id"]),
+            # The sync marks of a stream (see ``sync.services.SYNC_MARK``), found without scanning its events.
+            models.Index(fields=["stream", "seq"], condition=Q(entity="sync_mark"), name="sync_mark_by_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.stream.key}#{self.seq} {self.action} {self.entity}:{self.entity_id}"
+
+
+class SyncBatch(models.Model):
+    """One pushed batch of offline changes and the answer it got, so a retried push replays the answer instead
+    of applying the changes twice. Unique per (project, actor, client_batch_id); ``digest`` is the request's
+    hash, so the same id with different changes is told apart from a retry."""
+
+    project = models.ForeignKey("portfolio.Project", on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    client_batch_id = models.UUIDField()
+    digest = models.CharField(max_length=64)
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "actor", "client_batch_id"],
+                                               name="one_sync_batch_per_client_batch_id")]
+
+    def __str__(self) -> str:
+        return f"batch {self.client_batch_id} of {self.actor_id} in project {self.project_id}"

@@ -7,7 +7,7 @@ import pytest
 from conftest import client_for
 from keelplan.planning.services import dependency_create, task_create, task_delete, task_update
 
-COLLECTIONS = {"projects", "tasks", "dependencies", "memberships", "task_resources"}
+COLLECTIONS = {"projects", "tasks", "dependencies", "calendars", "memberships", "resources", "task_resources"}
 
 
 def pull(client, project, **params):

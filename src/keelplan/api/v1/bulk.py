@@ -181,11 +181,13 @@ class _Parser:
         self.constraint_of = dict(WorkItem.objects.filter(project=self.project, pk__in=clearing)
                                   .values_list("id", "constraint_type")) if clearing else {}
 
-    def task(self, i: int, row) -> dict:
-        where = f"tasks[{i}]"
+    def task(self, i: int, row, *, where: str | None = None, edit: bool | None = None) -> dict:
+        """Row ``i`` as ``tasks_bulk_apply`` takes it; errors name it ``where`` (default ``tasks[i]``). A row
+        edits a task when it has an ``id``, unless ``edit`` says otherwise."""
+        where = where or f"tasks[{i}]"
         if not isinstance(row, dict):
             _fail(where, "Must be an object.")
-        edit = row.get("id") is not None
+        edit = row.get("id") is not None if edit is None else edit
         out: dict = {}
         for key, value in row.items():
             at = f"{where}.{key}"
@@ -228,12 +230,13 @@ class _Parser:
             if "constraint_type" not in out:
                 if planned is not None:
                     out["constraint_type"], out["constraint_date"] = ConstraintType.SNET, planned
-                elif edit and self.constraint_of.get(out["id"]) == ConstraintType.SNET:
+                elif edit and self.constraint_of.get(out.get("id")) == ConstraintType.SNET:
                     out["constraint_type"], out["constraint_date"] = ConstraintType.ASAP, None
         return out
 
-    def dependency(self, j: int, row) -> dict:
-        where = f"dependencies[{j}]"
+    def dependency(self, j: int, row, *, where: str | None = None, partial: bool = False) -> dict:
+        """Row ``j`` as ``tasks_bulk_apply`` takes it (``partial``: an edit, so no field is required)."""
+        where = where or f"dependencies[{j}]"
         if not isinstance(row, dict):
             _fail(where, "Must be an object.")
         out: dict = {}
@@ -253,7 +256,7 @@ class _Parser:
             else:
                 _fail(at, "Unknown field.")
         for key in ("predecessor", "successor"):
-            if key not in out:
+            if key not in out and not partial:
                 _fail(f"{where}.{key}", "This field is required.")
         if "description" in out and out["description"] is None:
             out["description"] = ""

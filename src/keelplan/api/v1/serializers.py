@@ -400,10 +400,77 @@ class SyncChangesSerializer(serializers.Serializer):
     projects = _collection("Project", ProjectSerializer)
     tasks = _collection("Task", TaskSerializer)
     dependencies = _collection("Dependency", DependencySerializer)
+    calendars = _collection("Calendar", CalendarSerializer)
     memberships = _collection("Membership", MembershipSerializer)
+    resources = _collection("Resource", ResourceSerializer)
     task_resources = _collection("TaskResource", TaskResourceSerializer)
 
 
 class SyncPullSerializer(serializers.Serializer):
     changes = SyncChangesSerializer()
-    timestamp = serializers.IntegerField(help_text="Send back as last_pulled_at on the next pull.")
+    timestamp = serializers.IntegerField(help_text="After the last page, send it back as last_pulled_at on the next "
+                                                   "pull. Every page of one pull has the same timestamp.")
+    next_cursor = serializers.CharField(allow_null=True, help_text="Pass as ?cursor= for the next page; null on the "
+                                                                   "last page.")
+    has_more = serializers.BooleanField(help_text="Whether next_cursor is set.")
+
+
+class _SyncPushRows(serializers.Serializer):
+    created = serializers.ListField(child=serializers.DictField(), required=False,
+                                    help_text="New rows, each with the `uid` the client gave it; references to other "
+                                              "rows are ids or uids (of rows created in this batch too).")
+    updated = serializers.ListField(child=serializers.DictField(), required=False,
+                                    help_text="`id` (or `uid`), the changed fields (or `_changed` naming them), and "
+                                              "`base_version`: the lock_version the client last pulled.")
+    deleted = serializers.ListField(child=serializers.JSONField(), required=False,
+                                    help_text="Ids (or uids), or objects `{id, base_version}`.")
+
+
+class SyncPushChangesSerializer(serializers.Serializer):
+    tasks = _SyncPushRows(required=False)
+    dependencies = _SyncPushRows(required=False)
+
+
+class SyncPushSerializer(serializers.Serializer):
+    client_batch_id = serializers.UUIDField(help_text="New for every batch; the same on a retry, which replays the "
+                                                      "first answer.")
+    last_pulled_at = serializers.IntegerField(required=False, min_value=0,
+                                              help_text="The timestamp of the client's last pull (0 if none): what "
+                                                        "others changed after it is merged, not overwritten.")
+    changes = SyncPushChangesSerializer()
+
+
+class _SyncConflictSerializer(serializers.Serializer):
+    where = serializers.CharField(help_text="The pushed row, e.g. `tasks.updated[3]`.")
+    id = serializers.IntegerField(allow_null=True)
+    uid = serializers.UUIDField(allow_null=True)
+    reason = serializers.ChoiceField(choices=["changed", "deleted", "duplicate"])
+    conflict_fields = serializers.ListField(child=serializers.CharField())
+    server_value = serializers.DictField()
+    client_value = serializers.DictField()
+    server_version = serializers.IntegerField(allow_null=True)
+    server_deleted = serializers.BooleanField()
+
+
+class _SyncAppliedRows(serializers.Serializer):
+    created = serializers.ListField(child=serializers.DictField(), help_text="`{id, uid, lock_version}` per new row.")
+    updated = serializers.ListField(child=serializers.DictField(), help_text="`{id, lock_version}` per row.")
+    deleted = serializers.ListField(child=serializers.IntegerField())
+
+
+class _SyncApplied(serializers.Serializer):
+    tasks = _SyncAppliedRows()
+    dependencies = _SyncAppliedRows()
+
+
+class _SyncConflicts(serializers.Serializer):
+    tasks = _SyncConflictSerializer(many=True)
+    dependencies = _SyncConflictSerializer(many=True)
+
+
+class SyncPushResultSerializer(serializers.Serializer):
+    client_batch_id = serializers.UUIDField()
+    applied = _SyncApplied()
+    conflicts = _SyncConflicts()
+    timestamp = serializers.IntegerField(help_text="The project's change-log position after the batch. Keep pulling "
+                                                   "from your last pull's timestamp: others may have written before.")

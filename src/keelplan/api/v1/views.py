@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from keelplan.accounts.selectors import user_search
-from keelplan.api.v1 import serializers as s
+from keelplan.api.v1 import serializers as s, sync as sync_api
+from keelplan.api.v1.bulk import BulkJSONParser
 from keelplan.api.v1.filters import CalendarFilter, DependencyFilter, ResourceFilter, TaskFilter, TaskResourceFilter
 from keelplan.calendars import services as calendar_services
 from keelplan.calendars.selectors import calendar_list
@@ -29,7 +30,6 @@ from keelplan.resources import services as resource_services
 from keelplan.resources.selectors import assignment_list, resource_list
 from keelplan.scheduling import services as scheduling_services
 from keelplan.scheduling.selectors import schedule_get
-from keelplan.sync.selectors import sync_pull
 
 ID_REGEX = "[0-9]{1,18}"
 
@@ -181,39 +181,33 @@ class ProjectViewSet(ServiceViewSet):
         return _with_my_role(projects_visible(self.request.user), self.request.user).order_by("id")
 
     @extend_schema(
+        methods=["GET"],
         parameters=[
             OpenApiParameter("last_pulled_at", int, description="The `timestamp` of the previous pull; 0 or absent "
                                                                 "for everything."),
             OpenApiParameter("since", int, description="Alias of last_pulled_at."),
+            OpenApiParameter("cursor", str, description="The previous page's `next_cursor`: continues that pull."),
+            OpenApiParameter("page_size", int, description=f"Rows per page, all collections together (default "
+                                                           f"{sync_api.PAGE_SIZE_DEFAULT}, at most "
+                                                           f"{sync_api.PAGE_SIZE_MAX})."),
         ],
         responses=s.SyncPullSerializer,
+        summary="Pull the changes since the last pull, a page at a time (Viewer and above).",
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @extend_schema(
+        methods=["POST"], request=s.SyncPushSerializer, responses=s.SyncPushResultSerializer,
+        summary="Push changes made offline: merged field by field, conflicts reported, all or nothing (Member "
+                "and above).",
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[],
+            parser_classes=[BulkJSONParser])
     def sync(self, request, pk=None):
-        """Pull the project's changes since the last pull: rows created or changed, and ids deleted."""
+        """Offline sync. ``GET``: the rows created, changed or deleted since ``last_pulled_at``, in pages whose
+        cursor pins the pull's ``timestamp``. ``POST``: a batch of task and dependency changes made offline."""
         project = self.get_object()
-        raw = request.query_params.get("last_pulled_at", request.query_params.get("since", "0")) or "0"
-        try:
-            since = int(raw)
-        except ValueError:
-            raise drf_serializers.ValidationError({"last_pulled_at": ["A whole number is required."]}) from None
-        if not 0 <= since <= 2**63 - 1:
-            raise drf_serializers.ValidationError({"last_pulled_at": ["Must be zero or a positive whole number."]})
-        delta = sync_pull(actor=request.user, project=project, since=since)
-        renderers = {
-            "projects": lambda qs: s.ProjectSerializer(_with_my_role(qs, request.user), many=True),
-            "tasks": lambda qs: s.TaskSerializer(
-                qs.select_related("status", "type", "priority").annotate(
-                    has_children=Exists(WorkItem.objects.filter(parent_id=OuterRef("pk")))), many=True),
-            "dependencies": lambda qs: s.DependencySerializer(qs, many=True),
-            "memberships": lambda qs: s.MembershipSerializer(qs.select_related("user"), many=True),
-            "task_resources": lambda qs: s.TaskResourceSerializer(qs.select_related("resource"), many=True),
-        }
-        changes = {
-            name: {"created": [], "updated": renderers[name](delta.updated[name]).data, "deleted": delta.deleted[name]}
-            for name in renderers
-        }
-        return Response({"changes": changes, "timestamp": delta.timestamp})
+        if request.method == "POST":
+            return sync_api.push(request, project)
+        return sync_api.pull(request, project)
 
     @extend_schema(methods=["GET"], responses=s.ScheduleSummarySerializer,
                    summary="The project's computed schedule: finish, critical path, counts (Viewer and above).")

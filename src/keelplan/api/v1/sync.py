@@ -1,0 +1,235 @@
+"""``/api/v1/projects/{id}/sync/``: offline sync in the v1 dialect.
+
+``GET`` pulls a page of changes (``sync.selectors.sync_pull``) and renders each collection with the serializer its
+REST endpoint uses, so a synced row and a fetched row are the same JSON. ``POST`` parses a pushed batch with the
+field objects of those serializers (through the bulk endpoint's parser: same names, types, ranges and messages)
+and hands it to ``sync.push.sync_push``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from django.db.models import Exists, OuterRef, Prefetch
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from keelplan.api.v1 import serializers as s
+from keelplan.api.v1.bulk import _fail, _object_id, _Parser, _task_reference
+from keelplan.calendars.models import CalendarException
+from keelplan.planning.models import WorkItem
+from keelplan.sync.push import MAX_PUSH_ROWS, PUSHABLE, PushResult, PushRow, sync_push
+from keelplan.sync.selectors import COLLECTION_NAMES, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, sync_pull
+from keelplan.sync.services import _plain
+
+MAX_INT = 2**63 - 1
+KINDS = ("created", "updated", "deleted")
+
+
+# ---------------------------------------------------------------- pull
+
+def _number(request, name: str, default: int, *, low: int, high: int, alias: str | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None and alias:
+        raw = request.query_params.get(alias)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise serializers.ValidationError({name: ["A whole number is required."]}) from None
+    if not low <= value <= high:
+        raise serializers.ValidationError({name: [f"Must be between {low} and {high}."]})
+    return value
+
+
+def pull(request, project) -> Response:
+    since = _number(request, "last_pulled_at", 0, low=0, high=MAX_INT, alias="since")
+    page_size = _number(request, "page_size", PAGE_SIZE_DEFAULT, low=1, high=PAGE_SIZE_MAX)
+    page = sync_pull(actor=request.user, project=project, since=since, cursor=request.query_params.get("cursor"),
+                     page_size=page_size)
+    context = {"request": request}
+    changes = {}
+    for name in COLLECTION_NAMES:
+        part = page.collections[name]
+        changes[name] = {"created": [], "updated": _render(name, part.rows, request, context), "deleted": part.deleted}
+    return Response({"changes": changes, "timestamp": page.timestamp, "next_cursor": page.next_cursor,
+                     "has_more": page.next_cursor is not None})
+
+
+def _render(name: str, rows, request, context) -> list:
+    if name == "projects":
+        from keelplan.api.v1.views import _with_my_role
+
+        return s.ProjectSerializer(_with_my_role(rows, request.user), many=True, context=context).data
+    if name == "tasks":
+        rows = rows.select_related("status", "type", "priority").annotate(
+            has_children=Exists(WorkItem.objects.filter(parent_id=OuterRef("pk"))))
+        return s.TaskSerializer(rows, many=True, context=context).data
+    if name == "dependencies":
+        return s.DependencySerializer(rows, many=True, context=context).data
+    if name == "calendars":
+        rows = rows.prefetch_related(Prefetch("exceptions", queryset=CalendarException.objects.order_by("start", "id")))
+        return s.CalendarSerializer(rows, many=True, context=context).data
+    if name == "memberships":
+        return s.MembershipSerializer(rows.select_related("user"), many=True, context=context).data
+    if name == "resources":
+        return s.ResourceSerializer(rows, many=True, context=context).data
+    return s.TaskResourceSerializer(rows.select_related("resource"), many=True, context=context).data
+
+
+# ---------------------------------------------------------------- push
+
+def push(request, project) -> Response:
+    body = request.data
+    if not isinstance(body, dict):
+        _fail("non_field_errors", f"Invalid data. Expected a dictionary, but got {type(body).__name__}.")
+    batch_id = _batch_id(body.get("client_batch_id"))
+    last_pulled_at = body.get("last_pulled_at", 0)
+    if last_pulled_at is None:
+        last_pulled_at = 0
+    if isinstance(last_pulled_at, bool) or not isinstance(last_pulled_at, int) or not 0 <= last_pulled_at <= MAX_INT:
+        _fail("last_pulled_at", "Must be zero or the timestamp of your last pull.")
+    changes = _changes(body.get("changes"), project)
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    answer, replayed = sync_push(actor=request.user, project=project, client_batch_id=batch_id,
+                                 last_pulled_at=last_pulled_at, changes=changes, digest=digest,
+                                 render=lambda result: _answer(result, batch_id, request))
+    headers = {"Idempotent-Replay": "true"} if replayed else None
+    return Response(answer, headers=headers)
+
+
+def _batch_id(value) -> uuid.UUID:
+    if value is None:
+        _fail("client_batch_id", "This field is required: a new UUID for every batch, the same one on retries.")
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        _fail("client_batch_id", "Must be a valid UUID.")
+
+
+def _changes(value, project) -> dict:
+    if value is None:
+        _fail("changes", "This field is required.")
+    if not isinstance(value, dict):
+        _fail("changes", f'Expected an object of collections but got type "{type(value).__name__}".')
+    for name in value:
+        if name not in PUSHABLE:
+            _fail(f"changes.{name}", f"Only {' and '.join(PUSHABLE)} can be pushed; change other rows through their "
+                                     "REST endpoints.")
+    lists: dict[str, dict[str, list]] = {}
+    total = 0
+    for name in PUSHABLE:
+        part = value.get(name) or {}
+        if not isinstance(part, dict):
+            _fail(f"changes.{name}", "Expected an object with created, updated and deleted lists.")
+        for kind in part:
+            if kind not in KINDS:
+                _fail(f"changes.{name}.{kind}", "Unknown key; expected created, updated or deleted.")
+        lists[name] = {}
+        for kind in KINDS:
+            rows = part.get(kind) or []
+            if not isinstance(rows, list):
+                _fail(f"changes.{name}.{kind}", f'Expected a list of items but got type "{type(rows).__name__}".')
+            lists[name][kind] = rows
+            total += len(rows)
+    if total > MAX_PUSH_ROWS:
+        _fail("changes", f"At most {MAX_PUSH_ROWS} rows per batch (this one has {total}); push in several batches.")
+    parser = _Parser(project, [r for kind in ("created", "updated") for r in lists["tasks"][kind]])
+    return {name: {kind: [_row(parser, name, kind, i, raw) for i, raw in enumerate(rows)]
+                   for kind, rows in lists[name].items()}
+            for name in PUSHABLE}
+
+
+_ROW_KEYS = ("id", "uid", "base_version", "lock_version")
+
+
+def _row(parser: _Parser, name: str, kind: str, i: int, raw) -> PushRow:
+    where = f"{name}.{kind}[{i}]"
+    if kind == "deleted" and not isinstance(raw, dict):
+        raw = {"id": raw}   # WatermelonDB sends deleted rows as bare ids
+    if not isinstance(raw, dict):
+        _fail(where, "Must be an object.")
+    fields = {k: v for k, v in raw.items() if not k.startswith("_") and k not in _ROW_KEYS}
+    if "_changed" in raw:
+        changed = raw["_changed"]
+        if isinstance(changed, str):
+            changed = [c for c in changed.split(",") if c]
+        if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+            _fail(f"{where}._changed", "Expected the changed field names, as a list or comma-separated.")
+        fields = {k: v for k, v in fields.items() if k in changed}
+    row = PushRow(where=where)
+    base = raw.get("base_version", raw.get("lock_version"))
+    if base is not None:
+        if isinstance(base, bool) or not isinstance(base, int) or base < 0:
+            _fail(f"{where}.base_version", "Must be the lock_version you last pulled (a whole number).")
+        row.base_version = base
+    if kind == "created":
+        if raw.get("id") is not None:
+            _fail(f"{where}.id", "A row created offline has no id yet; name it by its uid.")
+        if raw.get("uid") is None:
+            _fail(f"{where}.uid", "This field is required: the uid (a UUID) the client gave the new row.")
+        row.uid = _uid(raw["uid"], f"{where}.uid")
+    elif raw.get("id") is not None:
+        reference = _task_reference(raw["id"], f"{where}.id")
+        if isinstance(reference, uuid.UUID):
+            row.uid = reference
+        else:
+            row.id = _object_id(raw["id"], f"{where}.id")
+    elif raw.get("uid") is not None:
+        row.uid = _uid(raw["uid"], f"{where}.uid")
+    else:
+        _fail(f"{where}.id", "This field is required: the row's id, or the uid it was created with.")
+    if kind == "deleted":
+        return row
+    if name == "tasks":
+        parsed = parser.task(i, {**fields, **({"uid": str(row.uid)} if kind == "created" else {})}, where=where,
+                             edit=kind != "created")
+        parsed.pop("uid", None)
+    else:
+        parsed = parser.dependency(i, fields, where=where, partial=kind != "created")
+    row.fields, row.client = parsed, fields
+    return row
+
+
+def _uid(value, where: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        _fail(where, "Must be a valid UUID.")
+
+
+def _answer(result: PushResult, batch_id: uuid.UUID, request) -> dict:
+    context = {"request": request}
+    applied = {
+        name: {
+            "created": [{"id": pk, "uid": str(row.uid), "lock_version": version}
+                        for row, pk, version in result.created[name]],
+            "updated": [{"id": pk, "lock_version": version} for _, pk, version in result.updated[name]],
+            "deleted": sorted(set(result.deleted[name])),
+        }
+        for name in PUSHABLE
+    }
+    conflicts: dict[str, list] = {name: [] for name in PUSHABLE}
+    for conflict in result.conflicts:
+        server = {}
+        if conflict.server is not None:
+            serializer = s.TaskSerializer if conflict.collection == "tasks" else s.DependencySerializer
+            server = serializer(conflict.server, context=context).data
+        fields = [f for f in conflict.fields if f != "subtasks"]
+        row = conflict.row
+        conflicts[conflict.collection].append({
+            "where": row.where,
+            "id": conflict.server.pk if conflict.server is not None else row.id,
+            "uid": str(row.uid if row.uid is not None else conflict.server.uid) if (row.uid or conflict.server) else None,
+            "reason": conflict.reason,
+            "conflict_fields": conflict.fields,
+            "server_value": {f: server.get(f) for f in fields} if conflict.reason != "duplicate" else dict(server),
+            "client_value": {f: row.client.get(f, _plain(row.fields.get(f))) for f in fields},
+            "server_version": server.get("lock_version"),
+            "server_deleted": bool(conflict.server is not None and conflict.server.is_deleted),
+        })
+    return {"client_batch_id": str(batch_id), "applied": applied, "conflicts": conflicts,
+            "timestamp": result.timestamp}
