@@ -21,7 +21,8 @@ def staff_client(db):
 
 
 @pytest.mark.parametrize("model", ["planning/workitem", "planning/dependency", "calendars/calendar",
-                                   "portfolio/project", "resources/resource", "resources/assignment"])
+                                   "portfolio/project", "resources/resource", "resources/assignment",
+                                   "sync/syncbatch"])
 def test_domain_rows_cannot_be_added_in_the_admin(staff_client, model):
     _, client = staff_client
     assert client.get(f"/admin/{model}/").status_code == 200

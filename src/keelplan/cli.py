@@ -117,6 +117,20 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_purge(args) -> int:
+    _setup_django()
+    _migrate()
+    from django.conf import settings
+
+    from keelplan.sync.retention import tombstones_purge
+
+    counts = tombstones_purge()
+    days = settings.KEELPLAN_TOMBSTONE_RETENTION_DAYS
+    gone = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items() if n) or "nothing"
+    print(f"Purged rows deleted more than {days} days ago, and older push answers: {gone}.")
+    return 0
+
+
 def cmd_schedule(args) -> int:
     """Schedule a project file with the engine alone: no Django, no database."""
     from keelplan.engine import SchedulingError, schedule
@@ -199,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load the demo workspace")
     demo.set_defaults(func=cmd_demo)
+
+    purge = sub.add_parser("purge", help="delete for good what was soft-deleted longer ago than the tombstone "
+                                         "retention (run daily)")
+    purge.set_defaults(func=cmd_purge)
 
     sched = sub.add_parser("schedule", help="schedule a project JSON file and print its dates (no server needed)",
                            description="Schedule a project file (Keelplan's JSON project format or "

@@ -157,7 +157,7 @@ class _Page:
             return list(collection.scope(self.project).filter(pk__gt=after).order_by("pk")
                         .values_list("pk", flat=True)[:limit])
         if collection.model is Project:
-            return [self.project.pk] if after < self.project.pk and self._events(collection).exists() else []
+            return [self.project.pk] if after < self.project.pk and self._project_changed() else []
         events = self._events(collection)
         ids = list(events.filter(entity=collection.entities[0], entity_id__gt=after).order_by("entity_id")
                    .values_list("entity_id", flat=True).distinct()[:limit])
@@ -182,6 +182,17 @@ class _Page:
                     if len(ids) == limit:
                         break
         return ids
+
+    def _project_changed(self) -> bool:
+        """Whether the project row changed: written, or its computed finish moved by a computation."""
+        events = self._range(False)
+        if events.filter(entity="project").exists():
+            return True
+        for payload in events.filter(entity=SCHEDULE_ENTITY).values_list("changes", flat=True):
+            old, new = payload.get("finish_date") or (None, None)
+            if old != new:
+                return True
+        return False
 
     def _range(self, workspace: bool) -> QuerySet:
         since, until = self.position.since, self.position.until
