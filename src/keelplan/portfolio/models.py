@@ -40,7 +40,8 @@ class Project(DomainModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Written only by the scheduler.
+    # Written only by the scheduler: the computed finish, and when a computation last changed the schedule (a
+    # computation that changes nothing leaves it, so the sync feed, which lists the project then, stays exact).
     finish_date = models.DateField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
 

@@ -185,8 +185,6 @@ def reschedule(project_id: int, *, actor=None, full: bool = False) -> ProjectSch
                      "work_items": _ranges(new.ids[changed]), "fields": payload_fields},
         )])
         seq += 1
-    else:
-        Project.all_objects.filter(pk=project_id).update(scheduled_at=now)
 
     tf = new.cols["tf"]
     row.version = version

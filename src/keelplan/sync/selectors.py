@@ -168,6 +168,9 @@ class _Page:
             for payload in self._range(False).filter(entity=SCHEDULE_ENTITY).values_list("changes", flat=True):
                 runs.extend(payload.get("work_items", ()))
             extra.append(_first_in_runs(runs, after, limit))
+        if collection.model in (WorkItem, Assignment):
+            extra.append(self._also_listed(collection, events if collection.model is WorkItem else self._range(False),
+                                           after, limit))
         if collection.model is Calendar:
             exception_ids = list(events.filter(entity="calendar_exception").values_list("entity_id", flat=True))
             calendars = set(CalendarException.all_objects.filter(pk__in=exception_ids)
@@ -184,15 +187,27 @@ class _Page:
         return ids
 
     def _project_changed(self) -> bool:
-        """Whether the project row changed: written, or its computed finish moved by a computation."""
-        events = self._range(False)
-        if events.filter(entity="project").exists():
-            return True
-        for payload in events.filter(entity=SCHEDULE_ENTITY).values_list("changes", flat=True):
-            old, new = payload.get("finish_date") or (None, None)
-            if old != new:
-                return True
-        return False
+        """Whether the project row as the puller sees it changed: written; its schedule (``finish_date``,
+        ``scheduled_at``) changed by a computation; or a membership changed (the row carries the puller's role)."""
+        return self._range(False).filter(entity__in=("project", SCHEDULE_ENTITY, "membership")).exists()
+
+    def _also_listed(self, collection: Collection, events: QuerySet, after: int, limit: int) -> list[int]:
+        """Rows a change elsewhere altered as rendered: a task's parent (``is_summary``) when a child came, went
+        or moved; an assignment (``resource_name``) when its resource was renamed."""
+        if collection.model is WorkItem:
+            parents: set[int] = set()
+            for changes in events.filter(entity="work_item", changes__has_key="parent").values_list("changes",
+                                                                                                    flat=True):
+                parents.update(p for p in changes["parent"] if isinstance(p, int))
+            gone = events.filter(entity="work_item", action__in=("deleted", "restored")).values("entity_id")
+            parents.update(WorkItem.all_objects.filter(pk__in=gone, parent_id__isnull=False)
+                           .values_list("parent_id", flat=True))
+            return sorted(p for p in parents if p > after)[:limit]
+        if collection.model is Assignment:
+            renamed = self._range(True).filter(entity="resource", changes__has_key="name").values("entity_id")
+            return list(Assignment.all_objects.filter(project=self.project, resource_id__in=renamed, pk__gt=after)
+                        .order_by("pk").values_list("pk", flat=True)[:limit])
+        return []
 
     def _range(self, workspace: bool) -> QuerySet:
         since, until = self.position.since, self.position.until

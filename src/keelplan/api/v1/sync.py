@@ -13,7 +13,6 @@ import json
 import uuid
 
 from django.db.models import Exists, OuterRef, Prefetch
-from rest_framework import serializers
 from rest_framework.response import Response
 
 from keelplan.api.v1 import serializers as s
@@ -39,9 +38,9 @@ def _number(request, name: str, default: int, *, low: int, high: int, alias: str
     try:
         value = int(raw)
     except ValueError:
-        raise serializers.ValidationError({name: ["A whole number is required."]}) from None
+        _fail(name, "A whole number is required.")
     if not low <= value <= high:
-        raise serializers.ValidationError({name: [f"Must be between {low} and {high}."]})
+        _fail(name, f"Must be between {low} and {high}.")
     return value
 
 
