@@ -26,15 +26,15 @@ from dataclasses import dataclass, field
 
 from django.db.models import Model, Q
 
-from keelplan.core.errors import Conflict, DomainError, InvalidInput
+from keelplan.core.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from keelplan.core.transactions import write_transaction
 from keelplan.planning.bulk import _located, tasks_bulk_apply
 from keelplan.planning.models import Dependency, WorkItem
 from keelplan.planning.services import (
-    DEPENDENCY_FIELDS, TASK_FIELDS, _subtree_ids, dependency_delete, dependency_update, task_delete,
+    DEPENDENCY_FIELDS, TASK_FIELDS, _may_edit_task, _subtree_ids, dependency_delete, dependency_update, task_delete,
 )
 from keelplan.portfolio.models import Project, Role
-from keelplan.portfolio.selectors import require_role
+from keelplan.portfolio.selectors import require_role, role_in
 from keelplan.sync.models import ChangeAction, ChangeEvent, ChangeStream, SyncBatch
 from keelplan.sync.services import project_write_lock, sync_point_resolve
 
@@ -118,8 +118,8 @@ def sync_push(
 class _Push:
     def __init__(self, actor, project: Project, since: int, changes: dict):
         self.actor, self.project, self.since = actor, project, since
-        self.rows = {name: {kind: list(changes.get(name, {}).get(kind, ())) for kind in ("created", "updated", "deleted")}
-                     for name in PUSHABLE}
+        kinds = ("created", "updated", "deleted")
+        self.rows = {name: {kind: list(changes.get(name, {}).get(kind, ())) for kind in kinds} for name in PUSHABLE}
         self.conflicts: list[PushConflict] = []
         self.result = PushResult({n: [] for n in PUSHABLE}, {n: [] for n in PUSHABLE}, {n: [] for n in PUSHABLE}, [])
 
@@ -131,6 +131,9 @@ class _Push:
         self._update_links()
         self._delete("dependencies")
         self._delete("tasks")
+        for conflict in self.conflicts:
+            if conflict.server is not None:
+                conflict.server.refresh_from_db()
         self.result.conflicts = self.conflicts
         return self.result
 
@@ -185,6 +188,13 @@ class _Push:
                                field=f"{row.where}.{key}")
         return False if task.is_deleted else task.pk
 
+    def _as_id(self, key: str, value):
+        """A task reference given by uid, as the id of the task it names (for comparing with stored values)."""
+        if key in ("parent", "predecessor", "successor") and isinstance(value, uuid.UUID):
+            task = self.by_uid["tasks"].get(value)
+            return task.pk if task is not None else value
+        return value
+
     # ---------------------------------------------------------------- what someone else changed
 
     def _changed_since(self, name: str, ids) -> dict[int, set[str]]:
@@ -205,8 +215,8 @@ class _Push:
     def _split(self, name: str, row: PushRow, current, changed: set[str]) -> dict:
         """The row's fields that apply; the rest go to ``conflicts``."""
         meta = current._meta
-        wanted = {k: v for k, v in row.fields.items()
-                  if k not in _FIELDS[name] or not _same(v, getattr(current, meta.get_field(k).attname))}
+        wanted = {k: v for k, v in row.fields.items() if k not in _FIELDS[name]
+                  or not _same(self._as_id(k, v), getattr(current, meta.get_field(k).attname))}
         if row.base_version is not None and row.base_version == current.lock_version:
             changed = set()
         clash = {f for f in wanted if f in changed}
@@ -251,7 +261,10 @@ class _Push:
             rows.append({**fields, "uid": row.uid})
             where.append(row.where)
         self._drop_orphans(rows, where)
+        role = role_in(self.actor, self.project)
         for row, task in updates:
+            if not _may_edit_task(role, self.actor, task):
+                raise _located(PermissionDenied("Your role may not edit this task."), row.where)
             if task.is_deleted:
                 self.conflicts.append(PushConflict("tasks", row, "deleted", [], task))
                 continue
@@ -340,6 +353,11 @@ class _Push:
     def _update_links(self) -> None:
         updates = [(row, self._existing("dependencies", row)) for row in self.rows["dependencies"]["updated"]]
         updates += self.link_upserts
+        if updates:
+            try:
+                require_role(self.actor, self.project, Role.SCHEDULER, action="manage dependencies")
+            except DomainError as exc:
+                raise _located(exc, updates[0][0].where) from None
         changed = self._changed_since("dependencies", [d.pk for _, d in updates if not d.is_deleted])
         for row, link in updates:
             if link.is_deleted:
@@ -351,7 +369,8 @@ class _Push:
                 if end in fields:
                     ref = self._reference(fields[end], row, end)
                     if isinstance(ref, uuid.UUID):
-                        ref = WorkItem.objects.filter(project=self.project, uid=ref).values_list("pk", flat=True).first()
+                        ref = (WorkItem.objects.filter(project=self.project, uid=ref)
+                               .values_list("pk", flat=True).first())
                     if ref is False or ref is None:
                         lost.append(end)
                         del fields[end]
@@ -368,6 +387,12 @@ class _Push:
 
     def _delete(self, name: str) -> None:
         targets = [(row, self._existing(name, row)) for row in self.rows[name]["deleted"]]
+        if targets:
+            try:
+                require_role(self.actor, self.project, Role.ADMIN if name == "tasks" else Role.SCHEDULER,
+                             action="delete tasks" if name == "tasks" else "manage dependencies")
+            except DomainError as exc:
+                raise _located(exc, targets[0][0].where) from None
         seen: dict[int, str] = {}
         for row, current in targets:
             if current.pk in seen or (name == "tasks" and current.pk in self.updated_task_ids):
@@ -380,13 +405,13 @@ class _Push:
             if current.is_deleted:
                 self.result.deleted[name].append(current.pk)
                 continue
-            if not (row.base_version is not None and row.base_version == current.lock_version):
-                own = changed.get(current.pk)
-                others = [i for i in subtrees[current.pk][1:] if i in changed]
-                if own is not None or others:
-                    fields = sorted(own or ()) + (["subtasks"] if others else [])
-                    self.conflicts.append(PushConflict(name, row, "changed", fields, current))
-                    continue
+            seen_by_client = row.base_version is not None and row.base_version == current.lock_version
+            own = None if seen_by_client else changed.get(current.pk)
+            others = [i for i in subtrees[current.pk][1:] if i in changed]
+            if own is not None or others:
+                fields = sorted(own or ()) + (["subtasks"] if others else [])
+                self.conflicts.append(PushConflict(name, row, "changed", fields, current))
+                continue
             if not _MODEL[name].objects.filter(pk=current.pk).exists():   # deleted with a task deleted above
                 self.result.deleted[name].append(current.pk)
                 continue

@@ -219,10 +219,11 @@ def _answer(result: PushResult, batch_id: uuid.UUID, request) -> dict:
             server = serializer(conflict.server, context=context).data
         fields = [f for f in conflict.fields if f != "subtasks"]
         row = conflict.row
+        uid = row.uid if row.uid is not None else getattr(conflict.server, "uid", None)
         conflicts[conflict.collection].append({
             "where": row.where,
             "id": conflict.server.pk if conflict.server is not None else row.id,
-            "uid": str(row.uid if row.uid is not None else conflict.server.uid) if (row.uid or conflict.server) else None,
+            "uid": str(uid) if uid is not None else None,
             "reason": conflict.reason,
             "conflict_fields": conflict.fields,
             "server_value": {f: server.get(f) for f in fields} if conflict.reason != "duplicate" else dict(server),
