@@ -72,3 +72,38 @@ def _copy(model, fields, constant: dict, rows: Sequence[dict]) -> None:
 
 
 __all__ = ["insert_rows"]
+
+
+# Rows per UPDATE ... FROM (VALUES ...) statement: well under PostgreSQL's 65,535 parameters for any table here.
+UPDATE_BATCH = 1000
+
+
+def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """Write ``fields`` of every instance in ``objs`` (each already in the table), as ``bulk_update`` does.
+
+    On PostgreSQL one ``UPDATE ... FROM (VALUES ...)`` statement per thousand rows: Django's ``bulk_update``
+    writes a ``CASE WHEN id = ... THEN ...`` with a branch per row for every column, which PostgreSQL evaluates
+    row by row -- 500 edited tasks took 0.9 s that way and 0.05 s this way. Elsewhere ``bulk_update``.
+    """
+    if not objs or not fields:
+        return
+    if connection.vendor != "postgresql":
+        model._base_manager.bulk_update(objs, list(fields), batch_size=500)
+        return
+    meta = model._meta
+    columns = [meta.pk] + [meta.get_field(name) for name in fields]
+    casts = [f"%s::{f.db_type(connection)}" for f in columns]
+    row_sql = "(" + ", ".join(casts) + ")"
+    names = ", ".join(connection.ops.quote_name(f.column) for f in columns)
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = v.{connection.ops.quote_name(f.column)}"
+                            for f in columns[1:])
+    table, pk = connection.ops.quote_name(meta.db_table), connection.ops.quote_name(meta.pk.column)
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), UPDATE_BATCH):
+            batch = objs[start:start + UPDATE_BATCH]
+            params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in batch for f in columns]
+            cursor.execute(
+                f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([row_sql] * len(batch))}) "
+                f"AS v({names}) WHERE t.{pk} = v.{pk}",
+                params,
+            )

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from keelplan.core.bulk_insert import insert_rows
+from keelplan.core.bulk_insert import insert_rows, update_rows
 from keelplan.core.errors import Conflict, CyclicDependency, DomainError, InvalidInput, PermissionDenied
 from keelplan.core.transactions import write_transaction
 from keelplan.planning.graph import find_cycle
@@ -38,7 +38,6 @@ ANALYZE_FROM = 5000
 
 MAX_BULK_TASKS = 20_000
 MAX_BULK_DEPENDENCIES = 50_000
-UPDATE_BATCH = 500
 
 _UNSET = object()
 _RELATED = {name: WorkItem._meta.get_field(name) for name in TASK_FIELDS if WorkItem._meta.get_field(name).is_relation}
@@ -534,8 +533,7 @@ class _BulkWrite:
             changed_fields.update(changes)
             events.append(Change("work_item", task.pk, ChangeAction.UPDATED, changes))
         if changed_rows:
-            WorkItem.all_objects.bulk_update(changed_rows, sorted(changed_fields | {"lock_version", "updated_at"}),
-                                             batch_size=UPDATE_BATCH)
+            update_rows(WorkItem, changed_rows, sorted(changed_fields | {"lock_version", "updated_at"}))
         return events
 
     def _insert_links(self) -> list[_NewLink]:

@@ -793,3 +793,47 @@ def test_a_delta_lists_the_project_when_the_pullers_own_role_changed(project, ow
     assert ids(body, "memberships") == [membership.pk]
     assert [(r["my_role"], r["my_role_label"]) for r in body["changes"]["projects"]["updated"]] == [
         (Role.SCHEDULER, "Scheduler")]
+
+
+@pytest.mark.django_db
+def test_pulled_tasks_and_links_are_rendered_exactly_as_their_serializers_render_them(api, project, owner, members):
+    """The pull renders tasks and links from tuples, not through the serializers: the two must agree."""
+    import datetime as dt
+
+    from keelplan.api.v1 import serializers as s
+    from keelplan.calendars.services import calendar_create
+    from keelplan.planning.models import Dependency, WorkItem
+
+    site = calendar_create(actor=owner, name="Site", working_days=63)
+    phase = task_create(actor=owner, project=project, name="Phase – ünïcode")
+    a = task_create(actor=owner, project=project, name="A", parent=phase, duration=3,
+                    constraint_type="SNET", constraint_date=dt.date(2026, 2, 2), percent_complete=37.5,
+                    assignee=members["member"], calendar=site, deadline=dt.date(2026, 3, 1), description="Why")
+    b = task_create(actor=owner, project=project, name="B", duration=0, constraint_type="MFO",
+                    constraint_date=dt.date(2026, 2, 20), actual_start=dt.date(2026, 1, 6))
+    c = task_create(actor=owner, project=project, name="C", scheduling_mode="manual",
+                    manual_start=dt.date(2026, 1, 7), manual_finish=dt.date(2026, 1, 9))
+    dependency_create(actor=owner, predecessor=a, successor=b, dep_type="SS", lag=2, lag_unit="wd",
+                      description="Crew")
+    link = dependency_create(actor=owner, predecessor=b, successor=c, lag=-1)
+    # A timestamp on a whole second is printed without a fraction; the database prints them on PostgreSQL.
+    whole = dt.datetime(2026, 1, 2, 9, 30, tzinfo=dt.timezone.utc)
+    WorkItem.objects.filter(pk=c.pk).update(created_at=whole)
+    Dependency.objects.filter(pk=link.pk).update(updated_at=whole)
+
+    rows = []
+    cursor = None
+    while True:
+        body = pull(api, project, page_size=2, **({"cursor": cursor} if cursor else {})).json()
+        rows.append(body)
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    pulled_tasks = [row for page in rows for row in page["changes"]["tasks"]["updated"]]
+    pulled_links = [row for page in rows for row in page["changes"]["dependencies"]["updated"]]
+
+    tasks = WorkItem.objects.filter(project=project).order_by("pk")
+    assert pulled_tasks == [s.TaskSerializer(t).generic_representation(t) for t in tasks]
+    links = Dependency.objects.filter(project=project).order_by("pk")
+    assert pulled_links == s.DependencySerializer(links, many=True).data
+    assert len(pulled_tasks) == 4 and len(pulled_links) == 2
