@@ -137,8 +137,8 @@ def task_rows(rows, context: dict) -> list[dict]:
     codes = {name: dict(model.objects.values_list("pk", "code"))
              for name, model in (("status", Status), ("type", WorkItemType), ("priority", Priority))}
     project_id = tuples[0][2]
-    parents = set(WorkItem.objects.filter(project_id=project_id, parent_id__isnull=False)
-                  .values_list("parent_id", flat=True).distinct())
+    parents = set(WorkItem.objects.filter(project_id=project_id, parent_id__gte=tuples[0][0],
+                                          parent_id__lte=tuples[-1][0]).values_list("parent_id", flat=True).distinct())
     reader = s.schedule_reader(context)
     reader.prefetch((row[2], row[0]) for row in tuples)
     stamp, snet, none = _stamp_renderer(), ConstraintType.SNET, {}
