@@ -577,6 +577,55 @@ def loadavg() -> str:
 
 # ---------------------------------------------------------------- main
 
+@dataclass
+class ServerRun:
+    pg_version: str
+    autovacuum: str
+    load_before: str
+
+
+def run_against_server(args, script: str, client_class, measure) -> ServerRun | int:
+    """Drop and create ``args.database_url``, start ``keelplan serve --workers args.workers`` on it, log in with a
+    ``client_class`` and run ``measure(client)``. The server's process group is always stopped and the database
+    dropped (unless ``args.keep``). Returns the run's facts, or the exit status of a failed run (its reason
+    printed on stderr)."""
+    # SIGTERM ends the run the way Ctrl-C does, through the finally block that stops the server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    data_dir = Path(tempfile.mkdtemp(prefix="keelplan-bench-"))
+    server = Server(env=server_env(args.database_url, data_dir), log_path=data_dir / "server.log")
+    load_before = loadavg()
+    try:
+        pg_version = recreate_database(args.database_url)
+        autovacuum = autovacuum_setting(args.database_url)
+        server.cli("createuser", USERNAME, "--password", PASSWORD, "--admin")
+        server.start(args.workers)
+        print(f"keelplan serve --workers {args.workers} at {server.base_url} on {args.database_url}", flush=True)
+        client = client_class(server)
+        client.login(USERNAME, PASSWORD)
+        measure(client)
+    except BenchmarkError as exc:
+        print(f"\n{script}: {exc}", file=sys.stderr)
+        return 1
+    except psycopg.Error as exc:
+        print(f"\n{script}: PostgreSQL at {args.database_url}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\n{script}: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        # A second Ctrl-C or SIGTERM must not cut the clean-up short and leave the server running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        server.stop()
+        if args.keep:
+            print(f"kept: database {args.database_url}, server data folder {data_dir}", file=sys.stderr)
+        else:
+            with contextlib.suppress(Exception):
+                drop_database(args.database_url)
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return ServerRun(pg_version, autovacuum, load_before)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000], help="tasks per project")
@@ -593,46 +642,19 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.sizes) < 20 or args.edits < 1 or args.adds < 1 or args.workers < 1:
         parser.error("sizes must be at least 20 tasks; --edits, --adds and --workers at least 1")
 
-    # SIGTERM ends the run the way Ctrl-C does, through the finally blocks that stop the server.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    data_dir = Path(tempfile.mkdtemp(prefix="keelplan-bench-"))
-    server = Server(env=server_env(args.database_url, data_dir), log_path=data_dir / "server.log")
     results: list[SizeResult] = []
-    load_before = loadavg()
-    try:
-        pg_version = recreate_database(args.database_url)
-        autovacuum = autovacuum_setting(args.database_url)
-        server.cli("createuser", USERNAME, "--password", PASSWORD, "--admin")
-        server.start(args.workers)
-        print(f"keelplan serve --workers {args.workers} at {server.base_url} on {args.database_url}", flush=True)
-        client = Client(server)
-        client.login(USERNAME, PASSWORD)
+
+    def measure(client: Client) -> None:
         for n in args.sizes:
             results.append(run_size(client, n, args))
-    except BenchmarkError as exc:
-        print(f"\nserver_scale.py: {exc}", file=sys.stderr)
-        return 1
-    except psycopg.Error as exc:
-        print(f"\nserver_scale.py: PostgreSQL at {args.database_url}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nserver_scale.py: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        # A second Ctrl-C or SIGTERM must not cut the clean-up short and leave the server running.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        server.stop()
-        if args.keep:
-            print(f"kept: database {args.database_url}, server data folder {data_dir}", file=sys.stderr)
-        else:
-            with contextlib.suppress(Exception):
-                drop_database(args.database_url)
-            shutil.rmtree(data_dir, ignore_errors=True)
-        if results:
-            print()
-            print(table(results))
 
+    run = run_against_server(args, "server_scale.py", Client, measure)
+    if results:
+        print()
+        print(table(results))
+    if isinstance(run, int):
+        return run
+    pg_version, autovacuum, load_before = run.pg_version, run.autovacuum, run.load_before
     print()
     print(f"Python {platform.python_version()}, PostgreSQL {pg_version} (autovacuum {autovacuum}; "
           f"{'no ANALYZE' if args.no_analyze else 'ANALYZE after each build'}), keelplan serve --workers "

@@ -48,25 +48,19 @@ machine the wall times grow with the other load, the CPU time much less.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
 try:
-    import psycopg
     from server_scale import (
-        PASSWORD, USERNAME, BenchmarkError, Client, Server, SizeResult, analyze, autovacuum_setting, build,
-        create_project, drop_database, loadavg, network, recreate_database, server_env,
+        BenchmarkError, Client, Server, SizeResult, analyze, build, create_project, loadavg, network,
+        run_against_server,
     )
 except ImportError as exc:  # pragma: no cover - a hint for running it the wrong way
     sys.exit(f"sync.py needs psycopg and server_scale.py next to it ({exc}); run it as a script with the project's "
@@ -464,40 +458,11 @@ def main(argv: list[str] | None = None) -> int:
     if not all(1 <= p <= 5000 for p in args.page_sizes):
         parser.error("page sizes are 1..5000")
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    data_dir = Path(tempfile.mkdtemp(prefix="keelplan-bench-sync-"))
-    server = Server(env=server_env(args.database_url, data_dir), log_path=data_dir / "server.log")
     figures = Figures()
-    load_before = loadavg()
-    try:
-        pg_version = recreate_database(args.database_url)
-        autovacuum = autovacuum_setting(args.database_url)
-        server.cli("createuser", USERNAME, "--password", PASSWORD, "--admin")
-        server.start(args.workers)
-        print(f"keelplan serve --workers {args.workers} at {server.base_url} on {args.database_url}", flush=True)
-        client = SizedClient(server)
-        client.login(USERNAME, PASSWORD)
-        run(client, args, figures)
-    except BenchmarkError as exc:
-        print(f"\nsync.py: {exc}", file=sys.stderr)
-        return 1
-    except psycopg.Error as exc:
-        print(f"\nsync.py: PostgreSQL at {args.database_url}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nsync.py: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        server.stop()
-        if args.keep:
-            print(f"kept: database {args.database_url}, server data folder {data_dir}", file=sys.stderr)
-        else:
-            with contextlib.suppress(Exception):
-                drop_database(args.database_url)
-            shutil.rmtree(data_dir, ignore_errors=True)
-
+    run_ = run_against_server(args, "sync.py", SizedClient, lambda client: run(client, args, figures))
+    if isinstance(run_, int):
+        return run_
+    pg_version, autovacuum, load_before = run_.pg_version, run_.autovacuum, run_.load_before
     print()
     print(f"{figures.tasks:,} tasks, {figures.links:,} links (built through the bulk endpoint in "
           f"{figures.create_seconds:.2f} s); {args.edits} edits per push; median of {args.runs} runs after a warm-up")
