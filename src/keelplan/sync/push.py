@@ -84,6 +84,8 @@ class PushResult:
     deleted: dict[str, list[int]]
     conflicts: list[PushConflict]
     timestamp: int = 0
+    # Pushed row (``where``) -> fields others changed since the client's copy that the batch left as they are.
+    merged: dict[str, set[str]] = field(default_factory=dict)
 
 
 @write_transaction()
@@ -223,7 +225,13 @@ class _Push:
         clash |= {_LINKED[f] for f in clash if f in _LINKED and _LINKED[f] in wanted}
         if clash:
             self.conflicts.append(PushConflict(name, row, "changed", sorted(clash), current))
-        return {k: v for k, v in wanted.items() if k not in clash}
+        applied = {k: v for k, v in wanted.items() if k not in clash}
+        # What others changed that the client neither sent nor hears of as a conflict: the answer carries it,
+        # so the client's copy becomes the row at the version the answer gives.
+        merged = changed - row.fields.keys() - clash
+        if merged:
+            self.result.merged[row.where] = merged
+        return applied
 
     # ---------------------------------------------------------------- tasks created and updated
 

@@ -157,8 +157,8 @@ def test_a_created_row_pushed_again_in_a_new_batch_is_not_duplicated(api, projec
 
     assert WorkItem.all_objects.filter(uid__in=[hull, deck]).count() == 2
     assert again["applied"]["tasks"]["created"] == []
-    assert sorted(again["applied"]["tasks"]["updated"], key=lambda r: r["id"]) == sorted(
-        [{"id": ids[hull], "lock_version": 0}, {"id": ids[deck], "lock_version": 0}], key=lambda r: r["id"])
+    assert sorted((r["id"], r["lock_version"]) for r in again["applied"]["tasks"]["updated"]) == sorted(
+        [(ids[hull], 0), (ids[deck], 0)])
     assert again["conflicts"] == NO_CONFLICTS
     after = fingerprint()
     assert after["WorkItem"] == before["WorkItem"] and after["ChangeEvent"] == before["ChangeEvent"]
@@ -171,7 +171,7 @@ def test_a_created_row_pushed_again_with_new_values_updates_the_row_it_made(api,
     (made,) = first["applied"]["tasks"]["created"]
     again = pushed(api, project, {"tasks": {"created": [{"uid": hull, "name": "Hull", "duration": 6}]}},
                    last_pulled_at=first["timestamp"])
-    assert again["applied"]["tasks"] == {"created": [], "updated": [{"id": made["id"], "lock_version": 1}],
+    assert again["applied"]["tasks"] == {"created": [], "updated": [{"id": made["id"], "lock_version": 1, "merged": {}}],
                                          "deleted": []}
     assert WorkItem.objects.filter(uid=hull).values_list("id", "duration").get() == (made["id"], 6)
 
@@ -207,7 +207,7 @@ def test_a_second_push_without_pulling_uses_the_returned_lock_version_as_base_ve
                                                         "base_version": made["lock_version"]}]}},
                   last_pulled_at=since)
     assert body["conflicts"] == NO_CONFLICTS
-    assert body["applied"]["tasks"]["updated"] == [{"id": made["id"], "lock_version": 1}]
+    assert body["applied"]["tasks"]["updated"] == [{"id": made["id"], "lock_version": 1, "merged": {}}]
     assert WorkItem.objects.get(uid=draft).name == "Final"
 
 
@@ -258,7 +258,7 @@ def test_another_user_may_use_the_same_batch_id(api, project, members, site):
            last_pulled_at=since)
     body = pushed(client_for(members["admin"]), project, {"tasks": {"updated": [{"id": site["b"].pk, "duration": 6}]}},
                   client_batch_id=batch_id, last_pulled_at=since)
-    assert body["applied"]["tasks"]["updated"] == [{"id": site["b"].pk, "lock_version": 1}]
+    assert body["applied"]["tasks"]["updated"] == [{"id": site["b"].pk, "lock_version": 1, "merged": {}}]
     assert (fresh(site["a"]).duration, fresh(site["b"]).duration) == (4, 6)
     assert SyncBatch.objects.filter(client_batch_id=batch_id).count() == 2
 
@@ -277,7 +277,7 @@ def test_a_field_changed_on_the_server_since_the_pull_is_reported_and_the_rest_m
 
     now = fresh(x)
     assert (now.duration, now.name) == (5, "C renamed")
-    assert body["applied"]["tasks"]["updated"] == [{"id": x.pk, "lock_version": now.lock_version}]
+    assert body["applied"]["tasks"]["updated"] == [{"id": x.pk, "lock_version": now.lock_version, "merged": {}}]
     (conflict,) = body["conflicts"]["tasks"]
     assert body["conflicts"]["dependencies"] == []
     expected = {"where": "tasks.updated[0]", "id": x.pk, "uid": str(x.uid), "reason": "changed",
@@ -314,7 +314,9 @@ def test_fields_changed_on_both_sides_without_overlap_merge_without_conflict(api
     now = fresh(x)
     assert (now.name, float(now.percent_complete), now.duration, now.description) == (
         "C by someone else", 20.0, 7, "offline")
-    assert body["applied"]["tasks"]["updated"] == [{"id": x.pk, "lock_version": 2}]
+    # The answer carries what the other writer changed, so the client's copy becomes version 2 exactly.
+    assert body["applied"]["tasks"]["updated"] == [
+        {"id": x.pk, "lock_version": 2, "merged": {"name": "C by someone else", "percent_complete": 20.0}}]
 
 
 def test_sending_the_value_the_server_already_has_is_no_conflict(api, project, site, someone_else):
@@ -324,7 +326,7 @@ def test_sending_the_value_the_server_already_has_is_no_conflict(api, project, s
     seq = last_seq(project)
     body = pushed(api, project, {"tasks": {"updated": [{"id": x.pk, "duration": 5}]}}, last_pulled_at=since)
     assert body["conflicts"] == NO_CONFLICTS
-    assert body["applied"]["tasks"]["updated"] == [{"id": x.pk, "lock_version": 1}]
+    assert body["applied"]["tasks"]["updated"] == [{"id": x.pk, "lock_version": 1, "merged": {}}]
     assert (fresh(x).duration, fresh(x).lock_version) == (5, 1)
     assert not events_after(project, seq, "work_item").exists()
 
@@ -342,7 +344,7 @@ def test_a_base_version_equal_to_the_current_lock_version_overrides_the_log(api,
     body = pushed(api, project, {"tasks": {"updated": [{"id": x.pk, "duration": 7, "base_version": 1}]}},
                   last_pulled_at=since)
     assert body["conflicts"] == NO_CONFLICTS
-    assert body["applied"]["tasks"]["updated"] == [{"id": x.pk, "lock_version": 2}]
+    assert body["applied"]["tasks"]["updated"] == [{"id": x.pk, "lock_version": 2, "merged": {}}]
     assert fresh(x).duration == 7
 
 
@@ -604,7 +606,7 @@ def test_a_member_edits_their_own_task_but_not_another(project, members, owner, 
     client = client_for(member)
     since = pull_timestamp(client, project)
     body = pushed(client, project, {"tasks": {"updated": [{"id": site["a"].pk, "duration": 8}]}}, last_pulled_at=since)
-    assert body["applied"]["tasks"]["updated"] == [{"id": site["a"].pk, "lock_version": 2}]
+    assert body["applied"]["tasks"]["updated"] == [{"id": site["a"].pk, "lock_version": 2, "merged": {}}]
     assert fresh(site["a"]).duration == 8
 
     before = fingerprint()
@@ -708,7 +710,7 @@ def test_a_full_row_as_pulled_with_changed_applies_only_the_fields_named(api, pr
     body = pushed(api, project, {"tasks": {"updated": [local]}}, last_pulled_at=pulled["timestamp"])
 
     assert body["conflicts"] == NO_CONFLICTS
-    assert body["applied"]["tasks"]["updated"] == [{"id": a.pk, "lock_version": 1}]
+    assert body["applied"]["tasks"]["updated"] == [{"id": a.pk, "lock_version": 1, "merged": {}}]
     now = fresh(a)
     assert (now.name, now.duration, now.description) == ("A renamed", 2, "")
     event = events_after(project, pulled["timestamp"], "work_item").get()

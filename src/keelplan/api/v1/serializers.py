@@ -454,7 +454,9 @@ class _SyncConflictSerializer(serializers.Serializer):
 
 class _SyncAppliedRows(serializers.Serializer):
     created = serializers.ListField(child=serializers.DictField(), help_text="`{id, uid, lock_version}` per new row.")
-    updated = serializers.ListField(child=serializers.DictField(), help_text="`{id, lock_version}` per row.")
+    updated = serializers.ListField(child=serializers.DictField(), help_text="`{id, lock_version, merged}` per row: "
+                                    "`merged` holds the fields others changed since your copy that this batch left "
+                                    "alone; put them in your copy and `lock_version` is its version.")
     deleted = serializers.ListField(child=serializers.IntegerField())
 
 

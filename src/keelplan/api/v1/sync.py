@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from keelplan.api.v1 import serializers as s
 from keelplan.api.v1.bulk import _fail, _object_id, _Parser, _task_reference
 from keelplan.calendars.models import CalendarException
-from keelplan.planning.models import ConstraintType, Priority, Status, WorkItem, WorkItemType
+from keelplan.planning.models import ConstraintType, Dependency, Priority, Status, WorkItem, WorkItemType
 from keelplan.sync.push import MAX_PUSH_ROWS, PUSHABLE, PushResult, PushRow, sync_push
 from keelplan.sync.selectors import COLLECTION_NAMES, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, sync_pull
 from keelplan.sync.services import _plain
@@ -318,13 +318,35 @@ def _uid(value, where: str) -> uuid.UUID:
         _fail(where, "Must be a valid UUID.")
 
 
+def _merged_values(result: PushResult, context: dict) -> dict[str, dict]:
+    """For each updated row whose other fields someone else changed, those fields' values now (``planned_start``
+    with the constraint it stands for)."""
+    out = {}
+    for name, serializer, model in (("tasks", s.TaskSerializer, WorkItem), ("dependencies", s.DependencySerializer,
+                                                                           Dependency)):
+        wanted = {pk: result.merged[row.where] for row, pk, _ in result.updated[name] if row.where in result.merged}
+        if not wanted:
+            continue
+        rendered = {r["id"]: r for r in serializer(model.all_objects.filter(pk__in=wanted).order_by("pk"), many=True,
+                                                   context=context).data}
+        for row, pk, _ in result.updated[name]:
+            fields = result.merged.get(row.where)
+            if fields:
+                if "constraint_date" in fields or "constraint_type" in fields:
+                    fields = fields | {"planned_start"}
+                out[row.where] = {f: rendered[pk].get(f) for f in sorted(fields)}
+    return out
+
+
 def _answer(result: PushResult, batch_id: uuid.UUID, request) -> dict:
     context = {"request": request}
+    merged = _merged_values(result, context)
     applied = {
         name: {
             "created": [{"id": pk, "uid": str(row.uid), "lock_version": version}
                         for row, pk, version in result.created[name]],
-            "updated": [{"id": pk, "lock_version": version} for _, pk, version in result.updated[name]],
+            "updated": [{"id": pk, "lock_version": version, "merged": merged.get(row.where, {})}
+                        for row, pk, version in result.updated[name]],
             "deleted": sorted(set(result.deleted[name])),
         }
         for name in PUSHABLE
