@@ -35,6 +35,7 @@ from keelplan.planning.services import (
 )
 from keelplan.portfolio.models import Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
+from keelplan.resources.models import Assignment
 from keelplan.sync.models import ChangeAction, ChangeEvent, ChangeStream, SyncBatch
 from keelplan.sync.services import project_write_lock, sync_point_resolve
 
@@ -42,7 +43,7 @@ PUSHABLE = ("tasks", "dependencies")
 MAX_PUSH_ROWS = 5000
 # Fields that change together: a conflict on one holds back both (``planned_start`` writes the pair).
 _LINKED = {"constraint_type": "constraint_date", "constraint_date": "constraint_type"}
-_ENTITY = {"tasks": "work_item", "dependencies": "dependency"}
+_ENTITY = {"tasks": "work_item", "dependencies": "dependency", "task_resources": "assignment"}
 _MODEL = {"tasks": WorkItem, "dependencies": Dependency}
 _FIELDS = {"tasks": TASK_FIELDS, "dependencies": DEPENDENCY_FIELDS}
 
@@ -120,6 +121,8 @@ def sync_push(
 class _Push:
     def __init__(self, actor, project: Project, since: int, changes: dict):
         self.actor, self.project, self.since = actor, project, since
+        # Others' changes are those logged after the client's sync point and before this batch began.
+        self.until = ChangeStream.objects.filter(project=project).values_list("last_seq", flat=True).get()
         kinds = ("created", "updated", "deleted")
         self.rows = {name: {kind: list(changes.get(name, {}).get(kind, ())) for kind in kinds} for name in PUSHABLE}
         self.conflicts: list[PushConflict] = []
@@ -205,8 +208,8 @@ class _Push:
         changed: dict[int, set[str]] = {}
         if not ids:
             return changed
-        events = (ChangeEvent.objects.filter(stream__project=self.project, seq__gt=self.since, entity=_ENTITY[name],
-                                             entity_id__in=list(ids))
+        events = (ChangeEvent.objects.filter(stream__project=self.project, seq__gt=self.since, seq__lte=self.until,
+                                             entity=_ENTITY[name], entity_id__in=list(ids))
                   .values_list("entity_id", "action", "changes"))
         for entity_id, action, changes in events:
             fields = changed.setdefault(entity_id, set())
@@ -409,16 +412,17 @@ class _Push:
         live = [current for _, current in targets if not current.is_deleted]
         subtrees = {t.pk: _subtree_ids(t) for t in live} if name == "tasks" else {c.pk: [c.pk] for c in live}
         changed = self._changed_since(name, {i for ids in subtrees.values() for i in ids})
+        attached = self._attached(subtrees) if name == "tasks" else {}
         for row, current in targets:
             if current.is_deleted:
                 self.result.deleted[name].append(current.pk)
                 continue
             seen_by_client = row.base_version is not None and row.base_version == current.lock_version
             own = None if seen_by_client else changed.get(current.pk)
-            others = [i for i in subtrees[current.pk][1:] if i in changed]
+            others = (["subtasks"] if any(i in changed for i in subtrees[current.pk][1:]) else [])
+            others += attached.get(current.pk, [])
             if own is not None or others:
-                fields = sorted(own or ()) + (["subtasks"] if others else [])
-                self.conflicts.append(PushConflict(name, row, "changed", fields, current))
+                self.conflicts.append(PushConflict(name, row, "changed", sorted(own or ()) + others, current))
                 continue
             if not _MODEL[name].objects.filter(pk=current.pk).exists():   # deleted with a task deleted above
                 self.result.deleted[name].append(current.pk)
@@ -431,6 +435,31 @@ class _Push:
             except DomainError as exc:
                 raise _located(exc, row.where) from None
             self.result.deleted[name].append(current.pk)
+
+
+    def _attached(self, subtrees: dict[int, list[int]]) -> dict[int, list[str]]:
+        """For each task to delete, the kinds of rows deleted with it (its subtree's links and assignments) that
+        someone changed since the client's copy: deleting the task would delete those changes unseen."""
+        tasks = {i for ids in subtrees.values() for i in ids}
+        if not tasks:
+            return {}
+        links = list(Dependency.objects.filter(Q(predecessor_id__in=tasks) | Q(successor_id__in=tasks),
+                                               project=self.project).values_list("pk", "predecessor_id",
+                                                                                 "successor_id"))
+        bookings = list(Assignment.objects.filter(work_item_id__in=tasks).values_list("pk", "work_item_id"))
+        changed_links = self._changed_since("dependencies", [pk for pk, _, _ in links])
+        changed_bookings = self._changed_since("task_resources", [pk for pk, _ in bookings])
+        out: dict[int, list[str]] = {}
+        for root, ids in subtrees.items():
+            members = set(ids)
+            kinds = []
+            if any(pk in changed_links and (pred in members or succ in members) for pk, pred, succ in links):
+                kinds.append("dependencies")
+            if any(pk in changed_bookings and task in members for pk, task in bookings):
+                kinds.append("task_resources")
+            if kinds:
+                out[root] = kinds
+        return out
 
 
 def _add(ref, ids: set, uids: set) -> None:

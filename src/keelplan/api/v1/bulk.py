@@ -25,7 +25,7 @@ from keelplan.api.v1 import serializers as s
 from keelplan.api.v1.fields import MAX_ID
 from keelplan.calendars.models import Calendar
 from keelplan.core.errors import InvalidInput
-from keelplan.planning.bulk import MAX_BULK_DEPENDENCIES, MAX_BULK_TASKS, TaskWritten, tasks_bulk_apply
+from keelplan.planning.bulk import MAX_BULK_DEPENDENCIES, MAX_BULK_TASKS, TaskWritten, _as_uid, tasks_bulk_apply
 from keelplan.planning.models import ConstraintType, Priority, Status, WorkItem, WorkItemType
 from keelplan.portfolio.models import Role
 from keelplan.portfolio.selectors import project_get
@@ -176,10 +176,15 @@ class _Parser:
             for key, model in CODE_MODELS.items()
         }
         # ``planned_start: null`` clears an SNET constraint, so it needs the edited task's current constraint.
-        clearing = {r["id"] for r in rows if isinstance(r.get("id"), int) and "planned_start" in r
-                    and r["planned_start"] is None and "constraint_type" not in r}
+        clears = [r for r in rows if "planned_start" in r and r["planned_start"] is None and "constraint_type" not in r]
+        clearing = {r["id"] for r in clears if isinstance(r.get("id"), int)}
         self.constraint_of = dict(WorkItem.objects.filter(project=self.project, pk__in=clearing)
                                   .values_list("id", "constraint_type")) if clearing else {}
+        # An edited row may name its task by uid instead (a sync push of a task created offline).
+        uids = {u for u in (_as_uid(r.get("uid") if r.get("id") is None else r["id"]) for r in clears
+                            if not isinstance(r.get("id"), int)) if u}
+        self.constraint_of_uid = {str(uid): kind for uid, kind in WorkItem.objects.filter(
+            project=self.project, uid__in=uids).values_list("uid", "constraint_type")} if uids else {}
 
     def task(self, i: int, row, *, where: str | None = None, edit: bool | None = None) -> dict:
         """Row ``i`` as ``tasks_bulk_apply`` takes it; errors name it ``where`` (default ``tasks[i]``). A row
@@ -230,7 +235,8 @@ class _Parser:
             if "constraint_type" not in out:
                 if planned is not None:
                     out["constraint_type"], out["constraint_date"] = ConstraintType.SNET, planned
-                elif edit and self.constraint_of.get(out.get("id")) == ConstraintType.SNET:
+                elif edit and ConstraintType.SNET in (self.constraint_of.get(out.get("id")),
+                                                      self.constraint_of_uid.get(str(row.get("uid")))):
                     out["constraint_type"], out["constraint_date"] = ConstraintType.ASAP, None
         return out
 

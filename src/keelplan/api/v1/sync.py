@@ -302,9 +302,12 @@ def _row(parser: _Parser, name: str, kind: str, i: int, raw) -> PushRow:
     if kind == "deleted":
         return row
     if name == "tasks":
-        parsed = parser.task(i, {**fields, **({"uid": str(row.uid)} if kind == "created" else {})}, where=where,
-                             edit=kind != "created")
+        names = {"id": row.id} if row.id is not None else {}
+        if row.uid is not None:
+            names["uid"] = str(row.uid)
+        parsed = parser.task(i, {**fields, **names}, where=where, edit=kind != "created")
         parsed.pop("uid", None)
+        parsed.pop("id", None)
     else:
         parsed = parser.dependency(i, fields, where=where, partial=kind != "created")
     row.fields, row.client = parsed, fields
