@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from keelplan.core.errors import NotFound, PermissionDenied
 from keelplan.portfolio.models import Membership, Project, Role
@@ -76,3 +76,9 @@ def _is_int(value) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def with_my_role(queryset: QuerySet, user) -> QuerySet:
+    """``queryset`` of projects annotated with ``my_role``: ``user``'s role in each (None if not a member)."""
+    role = Membership.objects.filter(project=OuterRef("pk"), user_id=user.pk).values("role")[:1]
+    return queryset.annotate(my_role=Subquery(role))

@@ -41,10 +41,9 @@ from keelplan.scheduling.models import ProjectSchedule, ScheduleChunk
 from keelplan.scheduling.selectors import load_computed
 from keelplan.scheduling.store import API_NAMES, FIELDS, Computed, computed_cache, encode
 from keelplan.sync.models import ChangeStream
-from keelplan.sync.services import WORKSPACE_STREAM, Change, ChangeAction, change_record, project_write_lock
+from keelplan.sync.services import SCHEDULE_ENTITY, WORKSPACE_STREAM, Change, ChangeAction, change_record, project_write_lock
 
 PROJECT_INPUT_FIELDS = frozenset({"start_date", "status_date", "calendar"})
-SCHEDULE_ENTITY = "schedule"
 FLAG_BATCH = 5000
 
 

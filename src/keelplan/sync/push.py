@@ -386,7 +386,7 @@ class _Push:
                         lost.append(end)
                         del fields[end]
                     else:
-                        fields[end] = WorkItem.objects.get(pk=ref)
+                        fields[end] = self.by_id["tasks"].get(ref) or WorkItem.objects.get(pk=ref)
             if lost:
                 self.conflicts.append(PushConflict("dependencies", row, "deleted", lost, link))
             if fields:

@@ -22,9 +22,8 @@ from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import require_role
 from keelplan.resources.models import Assignment, Resource
 from keelplan.sync.models import ChangeEvent, ChangeStream
-from keelplan.sync.services import WORKSPACE_STREAM, SyncPoint, sync_point_resolve, sync_point_take
+from keelplan.sync.services import SCHEDULE_ENTITY, WORKSPACE_STREAM, SyncPoint, sync_point_resolve, sync_point_take
 
-SCHEDULE_ENTITY = "schedule"
 PAGE_SIZE_DEFAULT = 1000
 PAGE_SIZE_MAX = 5000
 _CURSOR_SALT = "keelplan.sync.cursor"

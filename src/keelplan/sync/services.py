@@ -21,6 +21,8 @@ WORKSPACE_STREAM = "workspace"
 # A project stream's event recording the workspace stream's position (payload ``{"workspace_seq": n}``), so
 # that one number -- a position in the project's stream -- pins both streams for a sync client.
 SYNC_MARK = "sync_mark"
+# The scheduler's one event per computation that changed something (payload: finish_date, work_items, fields).
+SCHEDULE_ENTITY = "schedule"
 _PLAIN_TYPES = frozenset({str, int, bool, float})
 
 

@@ -21,6 +21,7 @@ from keelplan.api.v1 import serializers as s
 from keelplan.api.v1.bulk import _fail, _object_id, _Parser, _task_reference
 from keelplan.calendars.models import CalendarException
 from keelplan.planning.models import ConstraintType, Dependency, Priority, Status, WorkItem, WorkItemType
+from keelplan.portfolio.selectors import with_my_role
 from keelplan.sync.push import MAX_PUSH_ROWS, PUSHABLE, PushResult, PushRow, sync_push
 from keelplan.sync.selectors import COLLECTION_NAMES, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, sync_pull
 from keelplan.sync.services import _plain
@@ -68,9 +69,7 @@ def _render(name: str, rows, request, context) -> list:
     if name == "dependencies":
         return dependency_rows(rows)
     if name == "projects":
-        from keelplan.api.v1.views import _with_my_role
-
-        return s.ProjectSerializer(_with_my_role(rows, request.user), many=True, context=context).data
+        return s.ProjectSerializer(with_my_role(rows, request.user), many=True, context=context).data
     if name == "calendars":
         rows = rows.prefetch_related(Prefetch("exceptions", queryset=CalendarException.objects.order_by("start", "id")))
         return s.CalendarSerializer(rows, many=True, context=context).data

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers as drf_serializers, status, viewsets
 from rest_framework.decorators import action
@@ -25,7 +25,7 @@ from keelplan.planning.models import WorkItem
 from keelplan.planning.selectors import dependency_list, work_item_list
 from keelplan.portfolio import services as portfolio_services
 from keelplan.portfolio.models import Membership
-from keelplan.portfolio.selectors import membership_list, project_get, projects_visible
+from keelplan.portfolio.selectors import membership_list, project_get, projects_visible, with_my_role
 from keelplan.resources import services as resource_services
 from keelplan.resources.selectors import assignment_list, resource_list
 from keelplan.scheduling import services as scheduling_services
@@ -165,11 +165,6 @@ class CalendarViewSet(ServiceViewSet):
 
 # ---------------------------------------------------------------- projects and members
 
-def _with_my_role(queryset, user):
-    role = Membership.objects.filter(project=OuterRef("pk"), user_id=user.pk).values("role")[:1]
-    return queryset.annotate(my_role=Subquery(role))
-
-
 class ProjectViewSet(ServiceViewSet):
     serializer_class = s.ProjectSerializer
     instance_kwarg = "project"
@@ -178,7 +173,7 @@ class ProjectViewSet(ServiceViewSet):
     delete_service = staticmethod(portfolio_services.project_delete)
 
     def get_queryset(self):
-        return _with_my_role(projects_visible(self.request.user), self.request.user).order_by("id")
+        return with_my_role(projects_visible(self.request.user), self.request.user).order_by("id")
 
     @extend_schema(
         methods=["GET"],
