@@ -9,7 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from keelplan.accounts.services import user_create
+from keelplan.accounts.models import WorkspaceRole
+from keelplan.accounts.services import user_create, user_set_workspace_role
 from keelplan.portfolio.models import Role
 from keelplan.portfolio.services import membership_add, project_create
 
@@ -23,9 +24,14 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_user(username: str | None = None, **kwargs):
+def make_user(username: str | None = None, *, workspace_admin: bool = False, **kwargs):
+    """A person; ``workspace_admin`` also gives them the workspace administrator role (shared calendars,
+    resources), which no project role implies."""
     username = username or f"user{next(_counter)}"
-    return user_create(username=username, password=kwargs.pop("password", "correct-horse-9"), **kwargs)
+    user = user_create(username=username, password=kwargs.pop("password", "correct-horse-9"), **kwargs)
+    if workspace_admin:
+        user = user_set_workspace_role(actor=None, user=user, role=WorkspaceRole.ADMIN)
+    return user
 
 
 def client_for(user) -> APIClient:
@@ -41,7 +47,9 @@ def make_project(owner, name: str = "Apollo", **kwargs):
 
 @pytest.fixture
 def owner(db):
-    return make_user("owner", full_name="Olive Owner")
+    """The project's Owner, who is also the workspace administrator so tests can set up shared calendars and
+    resources; tests of who may write those use ``outsider`` and the other roles, who are not."""
+    return make_user("owner", full_name="Olive Owner", workspace_admin=True)
 
 
 @pytest.fixture

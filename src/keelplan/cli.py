@@ -25,6 +25,8 @@ def _migrate(verbosity: int = 0) -> None:
 
 
 def cmd_serve(args) -> int:
+    # Read by the settings (before they load; gunicorn's workers inherit them) for the heavy-request bound.
+    os.environ["KEELPLAN_WORKERS"] = str(args.workers)
     _setup_django()
     _migrate()
     from keelplan.demo import demo_load_if_empty
@@ -88,6 +90,29 @@ def cmd_createuser(args) -> int:
         print(f"keelplan createuser: {exc.field + ': ' if exc.field else ''}{exc.message}", file=sys.stderr)
         return 1
     print(f"Created user {user.username} (id {user.pk}){' with admin rights' if args.admin else ''}.")
+    return 0
+
+
+def cmd_workspace_role(args) -> int:
+    _setup_django()
+    _migrate()
+    from django.contrib.auth import get_user_model
+
+    from keelplan.accounts.models import WorkspaceRole
+    from keelplan.accounts.services import user_set_workspace_role
+    from keelplan.core.errors import DomainError
+
+    user = get_user_model().objects.filter(username=args.username).first()
+    if user is None:
+        print(f"keelplan workspace-role: no user named {args.username!r}", file=sys.stderr)
+        return 1
+    role = WorkspaceRole.ADMIN if args.role == "admin" else WorkspaceRole.USER
+    try:
+        user_set_workspace_role(actor=None, user=user, role=role)
+    except DomainError as exc:
+        print(f"keelplan workspace-role: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"{user.username} is now {role.label.lower()}.")
     return 0
 
 
@@ -203,8 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     createuser.add_argument("--password", required=True)
     createuser.add_argument("--email")
     createuser.add_argument("--full-name")
-    createuser.add_argument("--admin", action="store_true", help="workspace administrator (Django superuser)")
+    createuser.add_argument("--admin", action="store_true", help="workspace administrator (and Django superuser)")
     createuser.set_defaults(func=cmd_createuser)
+
+    workspace_role = sub.add_parser("workspace-role", help="make a user a workspace administrator, or an ordinary "
+                                                           "user again")
+    workspace_role.add_argument("username")
+    workspace_role.add_argument("role", choices=["admin", "user"])
+    workspace_role.set_defaults(func=cmd_workspace_role)
 
     token = sub.add_parser("token", help="print a new API token for a user")
     token.add_argument("username")

@@ -16,7 +16,8 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
-from keelplan.accounts.services import user_create
+from keelplan.accounts.models import WorkspaceRole
+from keelplan.accounts.services import user_create, user_set_workspace_role
 from keelplan.calendars.services import calendar_create
 from keelplan.core.transactions import write_transaction
 from keelplan.planning.models import Priority, Status, WorkItemType
@@ -46,6 +47,8 @@ class DemoPerson:
 
 
 # One person per project role; the first one owns the project and creates it.
+# The workspace administrator: keeps the shared calendars and the resource pool.
+WORKSPACE_ADMIN = "hannah"
 PEOPLE = (
     DemoPerson("hannah", "Hannah Cole", Role.OWNER, "Project director"),
     DemoPerson("marcus", "Marcus Webb", Role.ADMIN, "Project manager"),
@@ -281,6 +284,8 @@ class DemoResult:
         for username in self.users:
             role = self.roles.get(username, "")
             name = self.full_names.get(username, "")
+            if username == WORKSPACE_ADMIN:
+                name += " (workspace administrator)"
             lines.append(f"  {username:<{width}}  {role:<9}  {name}".rstrip())
         first = self.users[0] if self.users else "USERNAME"
         lines += [
@@ -350,6 +355,8 @@ class _Builder:
             if user is None:
                 user = user_create(username=person.username, password=DEMO_PASSWORD, email=person.email,
                                    full_name=person.full_name)
+            if person.username == WORKSPACE_ADMIN:
+                user = user_set_workspace_role(actor=None, user=user, role=WorkspaceRole.ADMIN)
             self.people[person.username] = user
 
     def _project(self) -> Project:
@@ -365,25 +372,25 @@ class _Builder:
         return project
 
     def _calendars(self, project: Project) -> None:
-        owner = self.people[PEOPLE[0].username]
+        keeper = self.people[WORKSPACE_ADMIN]
         holidays = [{"start": day, "end": day, "description": name} for day, name in BANK_HOLIDAYS_2026]
         self.calendars["standard"] = calendar_create(
-            actor=owner, name="Standard office week (Mon–Fri, bank holidays)", hours_per_day=Decimal("7.5"),
+            actor=keeper, name="Standard office week (Mon–Fri, bank holidays)", hours_per_day=Decimal("7.5"),
             timezone="Europe/London", exceptions=holidays,
         )
         self.calendars["site"] = calendar_create(
-            actor=owner, name="Site six-day week (Mon–Sat)", working_days=MONDAY_TO_SATURDAY,
+            actor=keeper, name="Site six-day week (Mon–Sat)", working_days=MONDAY_TO_SATURDAY,
             hours_per_day=Decimal(9), timezone="Europe/London",
             exceptions=holidays + [{"start": CRANE_SUNDAY, "end": CRANE_SUNDAY, "is_working": True,
                                     "description": "Crane lift for the air-handling units"}],
         )
-        project_update(actor=owner, project=project, calendar=self.calendars["standard"])
+        project_update(actor=self.people[PEOPLE[0].username], project=project, calendar=self.calendars["standard"])
 
     def _resources(self) -> None:
-        planner = self.people["priya"]
+        keeper = self.people[WORKSPACE_ADMIN]
         for key, (name, job_role, username, on_site, units) in RESOURCES.items():
             self.resources[key] = resource_create(
-                actor=planner, name=name, job_role=job_role, max_units=Decimal(units),
+                actor=keeper, name=name, job_role=job_role, max_units=Decimal(units),
                 user=self.people[username] if username else None,
                 email=self.people[username].email if username else "",
                 calendar=self.calendars["site"] if on_site else None,

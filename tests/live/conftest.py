@@ -68,9 +68,10 @@ class LiveServer:
             pytest.fail(f"keelplan {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result
 
-    def create_user(self, username: str | None = None, password: str = PASSWORD) -> str:
+    def create_user(self, username: str | None = None, password: str = PASSWORD, *, admin: bool = False) -> str:
+        """A new user; ``admin`` makes them a workspace administrator (``createuser --admin``)."""
         username = username or f"live_{uuid.uuid4().hex[:10]}"
-        self.cli("createuser", username, "--password", password)
+        self.cli("createuser", username, "--password", password, *(["--admin"] if admin else []))
         return username
 
     def token(self, username: str, password: str = PASSWORD) -> str:
@@ -85,9 +86,9 @@ class LiveServer:
         session.headers["Authorization"] = f"Bearer {token}"
         return session
 
-    def user_session(self, username: str | None = None) -> tuple[str, requests.Session]:
+    def user_session(self, username: str | None = None, *, admin: bool = False) -> tuple[str, requests.Session]:
         """A new user and a session authenticated as them."""
-        username = self.create_user(username)
+        username = self.create_user(username, admin=admin)
         return username, self.session(self.token(username))
 
     def stop(self) -> None:

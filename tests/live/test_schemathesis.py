@@ -57,7 +57,7 @@ def _create(session, server: LiveServer, path: str, body: dict) -> dict:
 
 def _seed_rows(server: LiveServer, session, other_user_id: int, tag: str) -> dict[str, list[int]]:
     project = _create(session, server, "/api/v1/projects/", {"name": f"Project {tag}", "start_date": "2026-03-02"})
-    # Making calendars needs Admin somewhere, which owning the project above gives.
+    # Shared calendars and resources are made by a workspace administrator, which the fuzzing user is.
     calendar = _create(session, server, "/api/v1/calendars/", {"name": f"Calendar {tag}", "working_days": 31})
     tasks = [_create(session, server, "/api/v1/tasks/", {"project": project["id"], "name": f"{tag} task {n}",
                                                         "duration": n + 1}) for n in range(3)]
@@ -109,7 +109,7 @@ def fuzz_server(profile: Profile, tmp_path_factory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def seed(fuzz_server: LiveServer) -> Seed:
-    _, session = fuzz_server.user_session()
+    _, session = fuzz_server.user_session(admin=True)
     _, other_session = fuzz_server.user_session()
     other_id = other_session.get(fuzz_server.url("/api/v1/users/me/"), timeout=30).json()["id"]
     token = session.headers["Authorization"].removeprefix("Bearer ")

@@ -8,10 +8,11 @@ import datetime as dt
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Sum
 from django.test.utils import CaptureQueriesContext
 
+from keelplan.calendars.services import calendar_create
 from keelplan.core.errors import Conflict, CyclicDependency, InvalidInput, NotFound, PermissionDenied, StaleLockVersion
 from keelplan.planning import bulk
 from keelplan.planning.bulk import tasks_bulk_apply
@@ -315,7 +316,7 @@ def _refusals(site, other_task, taken_uid):
         ([], [{"predecessor": b, "successor": c}, {"predecessor": b, "successor": c}], InvalidInput,
          "dependencies[1].successor", "duplicate_dependency"),
         ([], [{"predecessor": other_task, "successor": c}], InvalidInput, "dependencies[0].predecessor",
-         "cross_project_dependency"),
+         "invalid"),
         ([], [{"predecessor": 999_999_999, "successor": c}], InvalidInput, "dependencies[0].predecessor", "invalid"),
         ([], [{"predecessor": b, "successor": uuid.uuid4()}], InvalidInput, "dependencies[0].successor", "invalid"),
         ([], [{"successor": c}], InvalidInput, "dependencies[0].predecessor", "invalid"),
@@ -393,3 +394,96 @@ def test_a_large_import_refreshes_planner_statistics_after_commit(owner, project
         bulk._refresh_statistics()
     analyzed = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("ANALYZE")]
     assert len(analyzed) == (1 if connection.vendor == "postgresql" else 0)
+
+
+# ---------------------------------------------------------------- uids per project, and no existence oracle
+
+def test_a_uid_is_unique_within_its_project_only(owner, project, site, outsider):
+    theirs = make_project(outsider, name="Theirs")
+    link = Dependency.objects.get(predecessor=site["a"], successor=site["b"])
+    result = tasks_bulk_apply(actor=outsider, project=theirs, tasks=[{"uid": site["a"].uid, "name": "Mine"},
+                                                                     {"uid": site["b"].uid, "name": "Also mine"}],
+                              dependencies=[{"uid": link.uid, "predecessor": site["a"].uid,
+                                             "successor": site["b"].uid}])
+    assert [WorkItem.objects.get(pk=t.id).project_id for t in result.tasks] == [theirs.pk, theirs.pk]
+    assert Dependency.objects.get(pk=result.dependencies[0].id).uid == link.uid
+    assert WorkItem.objects.filter(uid=site["a"].uid).count() == 2
+    # In one project the database refuses a second row with a uid, whatever wrote it.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WorkItem.objects.create(project=theirs, uid=site["a"].uid, name="Twin", status=site["a"].status,
+                                type=site["a"].type, priority=site["a"].priority)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Dependency.objects.create(project=project, uid=link.uid, predecessor=site["b"], successor=site["c"])
+
+
+def test_a_links_uid_is_kept_and_a_taken_one_is_refused(owner, project, site):
+    chosen = uuid.uuid4()
+    result = tasks_bulk_apply(actor=owner, project=project,
+                              dependencies=[{"uid": chosen, "predecessor": site["b"].pk, "successor": site["c"].pk}])
+    assert Dependency.objects.get(pk=result.dependencies[0].id).uid == chosen
+    before = fingerprint()
+    with pytest.raises(Conflict) as caught:
+        tasks_bulk_apply(actor=owner, project=project, dependencies=[
+            {"uid": chosen, "predecessor": site["a"].pk, "successor": site["c"].pk}])
+    assert (caught.value.field, caught.value.code) == ("dependencies[0].uid", "duplicate_uid")
+    assert fingerprint() == before
+
+
+@pytest.mark.parametrize("kind", ["task", "link"])
+def test_the_nil_uuid_cannot_be_a_new_rows_uid(owner, project, site, kind):
+    nil = uuid.UUID(int=0)
+    before = fingerprint()
+    with pytest.raises(InvalidInput) as caught:
+        if kind == "task":
+            tasks_bulk_apply(actor=owner, project=project, tasks=[{"uid": nil, "name": "X"}])
+        else:
+            tasks_bulk_apply(actor=owner, project=project, dependencies=[
+                {"uid": str(nil), "predecessor": site["b"].pk, "successor": site["c"].pk}])
+    field = "tasks[0].uid" if kind == "task" else "dependencies[0].uid"
+    assert caught.value.field == field and field in caught.value.field_errors()
+    assert fingerprint() == before
+
+
+def test_a_task_of_another_project_is_refused_in_the_words_of_a_missing_one(owner, project, site):
+    """Visible or not, a task of another project is no task here: naming one must not say more than naming
+    an id that does not exist."""
+    elsewhere = task_create(actor=owner, project=make_project(owner, name="Sister"), name="Far").pk
+    absent = elsewhere + 10**6
+    mine = site["c"].pk
+    shapes = [
+        ([{"uid": NEW, "name": "X", "parent": "REF"}], []),
+        ([{"id": "REF", "duration": 4}], []),
+        ([{"id": mine, "parent": "REF"}], []),
+        ([], [{"predecessor": "REF", "successor": mine}]),
+        ([], [{"predecessor": mine, "successor": "REF"}]),
+    ]
+
+    def refusal(tasks, links, ref):
+        fill = lambda rows: [{k: (ref if v == "REF" else v) for k, v in r.items()} for r in rows]  # noqa: E731
+        before = fingerprint()
+        with pytest.raises(InvalidInput) as caught:
+            tasks_bulk_apply(actor=owner, project=project, tasks=fill(tasks), dependencies=fill(links))
+        assert fingerprint() == before
+        exc = caught.value
+        return type(exc), exc.code, exc.field, exc.message.replace(str(ref), "N"), \
+            {k: [m.replace(str(ref), "N") for m in v] for k, v in exc.field_errors().items()}
+
+    for tasks, links in shapes:
+        assert refusal(tasks, links, elsewhere) == refusal(tasks, links, absent), (tasks, links)
+
+
+def test_new_and_edited_tasks_take_a_calendar_their_project_may_use(owner, project, site):
+    shared = calendar_create(actor=owner, name="Shared week")
+    own = calendar_create(actor=owner, name="Own week", project=project)
+    foreign = calendar_create(actor=owner, name="Sister's week", project=make_project(owner, name="Sister"))
+    new = uuid.uuid4()
+    tasks_bulk_apply(actor=owner, project=project, tasks=[{"uid": new, "name": "X", "calendar": shared},
+                                                         {"id": site["c"].pk, "calendar": own}])
+    assert WorkItem.objects.get(uid=new).calendar_id == shared.pk
+    assert WorkItem.objects.get(pk=site["c"].pk).calendar_id == own.pk
+    for row in ({"uid": uuid.uuid4(), "name": "Y", "calendar": foreign}, {"id": site["a"].pk, "calendar": foreign}):
+        before = fingerprint()
+        with pytest.raises(InvalidInput) as caught:
+            tasks_bulk_apply(actor=owner, project=project, tasks=[row])
+        assert caught.value.field == "tasks[0].calendar"
+        assert fingerprint() == before

@@ -6,8 +6,8 @@ from keelplan.accounts.models import ApiToken, User
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    fieldsets = DjangoUserAdmin.fieldsets + (("Keelplan", {"fields": ("full_name",)}),)
-    list_display = ("username", "full_name", "email", "is_staff", "is_active")
+    fieldsets = DjangoUserAdmin.fieldsets + (("Keelplan", {"fields": ("full_name", "workspace_role")}),)
+    list_display = ("username", "full_name", "email", "workspace_role", "is_staff", "is_active")
 
 
 @admin.register(ApiToken)

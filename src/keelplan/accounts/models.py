@@ -11,11 +11,27 @@ from django.db import models
 from django.utils import timezone
 
 
+class WorkspaceRole(models.IntegerChoices):
+    """What a person may do with the rows the whole workspace shares (shared calendars, resources, reference data).
+
+    Held per person, never derived from a project role: anyone may sign up and own a project, so a project role
+    says nothing about whether someone may change rows every other project depends on.
+    """
+
+    USER = 1, "User"
+    ADMIN = 300, "Workspace administrator"
+
+
 class User(AbstractUser):
-    """A person who signs in. ``full_name`` is what every dialect shows; the first/last split is kept for Django."""
+    """A person who signs in. ``full_name`` is what every dialect shows; the first/last split is kept for Django.
+
+    ``workspace_role`` decides who writes workspace rows; Django's ``is_superuser`` (the admin site) counts as
+    workspace administrator too, so a superuser made with Django's own tools is never locked out.
+    """
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     full_name = models.CharField(max_length=255, blank=True)
+    workspace_role = models.PositiveSmallIntegerField(choices=WorkspaceRole.choices, default=WorkspaceRole.USER)
 
     class Meta:
         ordering = ["id"]
@@ -23,6 +39,10 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.get_full_name() or self.username
+
+    @property
+    def is_workspace_admin(self) -> bool:
+        return self.is_active and (self.workspace_role >= WorkspaceRole.ADMIN or self.is_superuser)
 
 
 def token_digest(raw: str) -> str:

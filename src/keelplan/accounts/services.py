@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from keelplan.accounts.models import ApiToken, token_digest
-from keelplan.core.errors import Conflict, InvalidInput
+from keelplan.accounts.models import ApiToken, WorkspaceRole, token_digest
+from keelplan.core.errors import Conflict, InvalidInput, PermissionDenied
 from keelplan.core.transactions import write_transaction
 
 User = get_user_model()
@@ -21,7 +21,7 @@ User = get_user_model()
 def user_create(
     *, username: str, password: str, email: str = "", full_name: str = "", is_admin: bool = False
 ) -> User:
-    """Create a person. ``is_admin`` makes a Django superuser (workspace administrator)."""
+    """Create a person. ``is_admin`` makes a workspace administrator (and a Django superuser, for the admin site)."""
     username = (username or "").strip()
     if not username:
         raise InvalidInput("A username is required.", field="username")
@@ -34,7 +34,8 @@ def user_create(
         raise InvalidInput(" ".join(exc.messages), field="username") from None
     if User.objects.filter(username=username).exists():
         raise Conflict(f"A user named {username!r} already exists.", field="username", code="duplicate_user")
-    user = User(username=username, email=email, full_name=full_name, is_staff=is_admin, is_superuser=is_admin)
+    user = User(username=username, email=email, full_name=full_name, is_staff=is_admin, is_superuser=is_admin,
+                workspace_role=WorkspaceRole.ADMIN if is_admin else WorkspaceRole.USER)
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
@@ -45,6 +46,28 @@ def user_create(
             user.save()
     except IntegrityError:
         raise Conflict(f"A user named {username!r} already exists.", field="username", code="duplicate_user") from None
+    return user
+
+
+@write_transaction()
+def user_set_workspace_role(*, actor, user: User, role: int) -> User:
+    """Give ``user`` a workspace role. ``actor`` is a workspace administrator, or None for the operator at the
+    server's command line. The last active workspace administrator cannot step down, so the workspace's
+    shared rows always have someone who may change them."""
+    if role not in WorkspaceRole.values:
+        raise InvalidInput(f"Must be one of {', '.join(str(v) for v in WorkspaceRole.values)}.", field="workspace_role")
+    if actor is not None and not getattr(actor, "is_workspace_admin", False):
+        raise PermissionDenied("Only a workspace administrator may change workspace roles.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.workspace_role == role:
+        return user
+    if role < WorkspaceRole.ADMIN and user.workspace_role >= WorkspaceRole.ADMIN:
+        others = User.objects.filter(is_active=True, workspace_role__gte=WorkspaceRole.ADMIN).exclude(pk=user.pk)
+        if not others.exists():
+            raise InvalidInput("The workspace needs at least one administrator.", field="workspace_role",
+                               code="last_workspace_admin")
+    user.workspace_role = role
+    user.save(update_fields=["workspace_role"])
     return user
 
 

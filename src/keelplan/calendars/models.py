@@ -12,16 +12,21 @@ ALL_DAYS = 0b1111111
 
 
 class Calendar(DomainModel):
-    """A working-time calendar shared by the workspace.
+    """A working-time calendar: shared by the workspace (``project`` null, written by workspace administrators) or
+    owned by one project (written by that project's Admins, seen and used only there).
 
     ``working_days`` is a 7-bit mask, bit 0 = Monday ... bit 6 = Sunday (TruePPM's encoding: Mon=1, Sun=64).
-    Invariant: at least one weekday is working, so every date has a next working day.
+    Invariants: at least one weekday is working, so every date has a next working day; a project-owned calendar
+    is used only by its own project and that project's tasks, never by a resource (a workspace row); ``project``
+    never changes.
     """
 
     name = models.CharField(max_length=255)
     working_days = models.PositiveSmallIntegerField(default=MONDAY_TO_FRIDAY)
     hours_per_day = models.DecimalField(max_digits=4, decimal_places=2, default=8)
     timezone = models.CharField(max_length=64, default="UTC")
+    project = models.ForeignKey("portfolio.Project", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="own_calendars")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,9 +1,12 @@
-"""Writes for working calendars and their exceptions. Workspace rows: staff, or Admin+ in some project."""
+"""Writes for working calendars and their exceptions: shared calendars by workspace administrators, a project's
+own calendars by that project's Admins and Owners."""
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
+from functools import lru_cache
 
 from django.utils import timezone
 
@@ -11,8 +14,9 @@ from keelplan.calendars.models import ALL_DAYS, MONDAY_TO_FRIDAY, Calendar, Cale
 from keelplan.core.errors import Conflict, InvalidInput
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import require_decimal, require_int_range, require_text
-from keelplan.core.workspace import require_workspace_role
-from keelplan.portfolio.models import Role
+from keelplan.core.workspace import require_workspace_admin
+from keelplan.portfolio.models import Project, Role
+from keelplan.portfolio.selectors import require_role
 from keelplan.portfolio.services import check_lock_version
 from keelplan.sync.services import Change, ChangeAction, change_record, diff, snapshot
 
@@ -21,12 +25,28 @@ EXCEPTION_FIELDS = ("calendar", "start", "end", "description", "is_working")
 MAX_EXCEPTIONS = 5000
 
 
+@lru_cache(maxsize=1)
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
 def _validate(calendar: Calendar) -> None:
     calendar.name = require_text(calendar.name, field="name", max_length=255)
     require_int_range(calendar.working_days, field="working_days", low=1, high=ALL_DAYS)
     calendar.hours_per_day = require_decimal(calendar.hours_per_day, field="hours_per_day", low=Decimal("0.5"),
                                              high=Decimal(24))
     calendar.timezone = require_text(calendar.timezone or "UTC", field="timezone", max_length=64)
+    if calendar.timezone not in _time_zone_names():
+        raise InvalidInput("Not a time zone: use an IANA name such as Europe/London or UTC.", field="timezone")
+
+
+def _require_writer(actor, calendar: Calendar, *, action: str) -> None:
+    """A shared calendar is written by workspace administrators; a project's own by its Admins and Owners
+    (a non-member of that project is told it does not exist)."""
+    if calendar.project_id is None:
+        require_workspace_admin(actor, action=f"{action} shared calendars")
+    else:
+        require_role(actor, calendar.project, Role.ADMIN, action=f"{action} this project's calendars")
 
 
 def _clean_exceptions(rows) -> list[dict]:
@@ -64,11 +84,14 @@ def _replace_exceptions(calendar: Calendar, rows: list[dict]) -> list[Change]:
 @write_transaction()
 def calendar_create(
     *, actor, name: str, working_days: int = MONDAY_TO_FRIDAY, hours_per_day=Decimal(8), timezone: str = "UTC",
-    exceptions: list[dict] | None = None,
+    exceptions: list[dict] | None = None, project: Project | None = None,
 ) -> Calendar:
-    require_workspace_role(actor, Role.ADMIN, action="create calendars")
+    """A shared calendar (``project`` None: workspace administrators) or one of ``project``'s own (its Admins)."""
+    if project is not None and project.is_deleted:
+        raise InvalidInput("The project does not exist.", field="project")
     calendar = Calendar(name=name, working_days=working_days, hours_per_day=hours_per_day, timezone=timezone,
-                        created_by=actor)
+                        project=project, created_by=actor)
+    _require_writer(actor, calendar, action="create")
     _validate(calendar)
     rows = _clean_exceptions(exceptions or [])
     calendar.save()
@@ -84,7 +107,7 @@ def calendar_update(*, actor, calendar: Calendar, lock_version: int | None = Non
     unknown = set(fields) - set(CALENDAR_FIELDS)
     if unknown:
         raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
-    require_workspace_role(actor, Role.ADMIN, action="change calendars")
+    _require_writer(actor, calendar, action="change")
     calendar = Calendar.objects.select_for_update().get(pk=calendar.pk)
     check_lock_version(calendar, lock_version)
     before = snapshot(calendar, CALENDAR_FIELDS)
@@ -106,15 +129,16 @@ def calendar_update(*, actor, calendar: Calendar, lock_version: int | None = Non
 
 
 def calendar_reference_count(calendar: Calendar) -> int:
+    """Live projects, tasks and resources using the calendar (a project's own calendar: only its own rows)."""
     return (calendar.projects.filter(deleted_at__isnull=True).count()
-            + calendar.work_items.filter(deleted_at__isnull=True).count()
+            + calendar.work_items.filter(deleted_at__isnull=True, project__deleted_at__isnull=True).count()
             + calendar.resources.filter(deleted_at__isnull=True).count())
 
 
 @write_transaction()
 def calendar_delete(*, actor, calendar: Calendar) -> None:
     """Soft-delete a calendar no live project, task or resource uses (409 ``calendar_in_use`` otherwise)."""
-    require_workspace_role(actor, Role.ADMIN, action="delete calendars")
+    _require_writer(actor, calendar, action="delete")
     Calendar.objects.select_for_update().filter(pk=calendar.pk).first()
     used = calendar_reference_count(calendar)
     if used:

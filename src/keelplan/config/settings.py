@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "keelplan.core.middleware.worker_pid_header",
+    "keelplan.api.common.bodies.RequestBodyMiddleware",
 ]
 
 ROOT_URLCONF = "keelplan.config.urls"
@@ -93,7 +94,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "keelplan.api.v1.schema.KeelplanAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["keelplan.api.v1.renderers.FastJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["keelplan.api.common.bodies.JSONBodyParser"],
     "EXCEPTION_HANDLER": "keelplan.api.v1.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -129,3 +130,29 @@ LOGGING = {
 
 # How long soft-deleted rows stay visible as tombstones in the sync feed.
 KEELPLAN_TOMBSTONE_RETENTION_DAYS = int(os.environ.get("KEELPLAN_TOMBSTONE_RETENTION_DAYS", "90"))
+
+# ---------------------------------------------------------------- heavy requests and scheduling caches
+# Heavy requests (bulk writes, sync push and pull, schedule recomputes, writes with large bodies) hold a slot
+# while they run: at most KEELPLAN_HEAVY_PER_USER per user and KEELPLAN_HEAVY_SERVER in the whole deployment
+# (every process and host sharing the database), so one user cannot take every worker; past either bound the
+# answer is 429 with Retry-After. 0 turns a bound off. `keelplan serve --workers N` exports KEELPLAN_WORKERS.
+KEELPLAN_WORKERS = max(1, int(os.environ.get("KEELPLAN_WORKERS", "1")))
+KEELPLAN_HEAVY_PER_USER = int(os.environ.get("KEELPLAN_HEAVY_PER_USER", "1"))
+# One worker is always left for light requests, such as reads of other projects.
+KEELPLAN_HEAVY_SERVER = int(os.environ.get("KEELPLAN_HEAVY_SERVER", str(max(1, KEELPLAN_WORKERS - 1))))
+KEELPLAN_HEAVY_BODY_KB = int(os.environ.get("KEELPLAN_HEAVY_BODY_KB", "256"))
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["keelplan.api.common.throttling.HeavyRequestThrottle"]
+MIDDLEWARE.append("keelplan.api.common.throttling.heavy_slot_release")
+# The scheduling inputs and computed schedules each process keeps, together, in estimated megabytes (0: no
+# bound but the count of projects); least recently used projects go first.
+KEELPLAN_SCHEDULE_CACHE_MB = float(os.environ.get("KEELPLAN_SCHEDULE_CACHE_MB", "128"))
+
+# ---------------------------------------------------------------- request bodies (keelplan.api.common.bodies)
+# Refused before any view runs, in the dialect's JSON: a body over KEELPLAN_MAX_BODY_MB (Django's own 2.5 MB) with
+# 413 body_too_large -- over KEELPLAN_MAX_BULK_BODY_MB on the bulk and sync endpoints, for a caller who
+# authenticates -- and JSON nested deeper than KEELPLAN_MAX_JSON_DEPTH (at most 1024, orjson's own bound) with 400
+# body_too_deep. The deepest body a client sends, a sync push, is five levels.
+KEELPLAN_MAX_BODY_BYTES = int(float(os.environ.get("KEELPLAN_MAX_BODY_MB", "2.5")) * 2**20)
+# A full 20,000-task, 50,000-link bulk body is about 20 MB.
+KEELPLAN_MAX_BULK_BODY_BYTES = int(float(os.environ.get("KEELPLAN_MAX_BULK_BODY_MB", "64")) * 2**20)
+KEELPLAN_MAX_JSON_DEPTH = int(os.environ.get("KEELPLAN_MAX_JSON_DEPTH", "32"))

@@ -21,6 +21,7 @@ from django.utils import timezone
 from keelplan.core.bulk_insert import insert_rows, update_rows
 from keelplan.core.errors import Conflict, CyclicDependency, DomainError, InvalidInput, PermissionDenied
 from keelplan.core.transactions import write_transaction
+from keelplan.core.validation import parse_uid
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import Dependency, DependencyType, LagUnit, WorkItem
 from keelplan.planning.services import (
@@ -28,7 +29,7 @@ from keelplan.planning.services import (
     default_priority, default_status, default_type,
 )
 from keelplan.portfolio.models import Membership, Project, Role
-from keelplan.portfolio.selectors import project_ids_visible, require_role
+from keelplan.portfolio.selectors import require_role
 from keelplan.portfolio.services import check_lock_version
 from keelplan.resources.models import Assignment
 from keelplan.sync.services import Change, ChangeAction, change_record, diff, project_write_lock, snapshot
@@ -84,16 +85,17 @@ def tasks_bulk_apply(
 ) -> BulkResult:
     """Create and edit work items of ``project`` and create links between them, all or nothing.
 
-    A task row without ``id`` creates a task (Admin or above): it needs ``uid`` (a UUID no work item has) and
-    ``name``, and takes any of ``TASK_FIELDS``. A row with ``id`` edits that live task of the project like
-    ``task_update`` (optionally checking ``lock_version``). ``parent`` is an existing task's id or the uid of a
-    task created by this call. A dependency row (Scheduler or above) takes ``DEPENDENCY_FIELDS``; its ends are
-    existing task ids or uids of tasks created by this call (or ``WorkItem`` objects), and may give the link's
-    own ``uid`` (one is made up otherwise). ``status``, ``type``,
-    ``priority``, ``assignee`` and ``calendar`` are model instances, as for ``task_create``.
+    A task row without ``id`` creates a task (Admin or above): it needs ``uid`` (a UUID, not the nil one, that no
+    work item of the project has) and ``name``, and takes any of ``TASK_FIELDS``. A row with ``id`` edits that
+    live task of the project like ``task_update`` (optionally checking ``lock_version``). ``parent`` is an
+    existing task's id or the uid of a task created by this call. A dependency row (Scheduler or above) takes
+    ``DEPENDENCY_FIELDS``; its ends are existing task ids or uids of tasks created by this call (or ``WorkItem``
+    objects), and may give the link's own ``uid`` (unique like a task's; one is made up otherwise). ``status``,
+    ``type``, ``priority``, ``assignee`` and ``calendar`` are model instances, as for ``task_create``.
 
     Invariant: either every row is written, with one change event each, or nothing is; the resulting graph
-    (summaries expanded) is checked for cycles once.
+    (summaries expanded) is checked for cycles once. A reference to a task of another project is refused
+    exactly as one to a task that does not exist, so a refusal never tells that a row exists elsewhere.
     """
     tasks, dependencies = list(tasks or ()), list(dependencies or ())
     role = require_role(actor, project, Role.MEMBER, action="change tasks or links")
@@ -141,27 +143,21 @@ def _reference(value, field: str):
     """A task reference as an id (int) or a uid (UUID)."""
     if isinstance(value, WorkItem):
         return value.pk
-    if isinstance(value, uuid.UUID):
-        return value
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str):
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            pass
+    uid = _as_uid(value)
+    if uid is not None:
+        return uid
     raise InvalidInput("Expected a task id or the uid of a task created in this request.", field=field)
 
 
 def _as_uid(value) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
-    if isinstance(value, str):
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            return None
-    return None
+    """``value`` as a UUID if it is one (or its text), else None; the nil UUID counts, as a reference to it
+    simply finds nothing."""
+    try:
+        return parse_uid(value, field="uid", allow_nil=True)
+    except InvalidInput:
+        return None
 
 
 class _BulkWrite:
@@ -203,12 +199,14 @@ class _BulkWrite:
             uid = _as_uid(row.get("uid"))
             if uid is not None and uid not in self.uid_key:
                 self.uid_key[uid], self.uid_row[uid] = -(n + 1), i
-        self.uids_taken = set(WorkItem.all_objects.filter(uid__in=list(self.uid_key)).values_list("uid", flat=True)) \
-            if self.uid_key else set()
+        self.uids_taken = set(WorkItem.all_objects.filter(project=project, uid__in=list(self.uid_key))
+                              .values_list("uid", flat=True)) if self.uid_key else set()
         self.editable = {
             t.pk: t for t in WorkItem.objects.filter(project=project, pk__in=edit_ids).select_related("calendar")
             .select_for_update(of=("self",))
         } if edit_ids else {}
+        for task in self.editable.values():
+            task.project = project   # validation reads it (usable calendars); one object, not a query per row
         self.assigned_through_resource: set[int] = set()
         if edit_ids and self.role < Role.ADMIN:
             self.assigned_through_resource = set(
@@ -224,9 +222,9 @@ class _BulkWrite:
                 "position", flat=True).first()
             self.next_position = last or 0
         link_uids = [u for u in (_as_uid(r.get("uid")) for r in self.link_rows if isinstance(r, dict)) if u]
-        self.link_uids_taken = set(Dependency.all_objects.filter(uid__in=link_uids).values_list("uid", flat=True)) \
-            if link_uids else set()
-        self.link_uids_seen: set[uuid.UUID] = set()
+        self.link_uids_taken = set(Dependency.all_objects.filter(project=project, uid__in=link_uids)
+                                   .values_list("uid", flat=True)) if link_uids else set()
+        self.link_uid_row: dict[uuid.UUID, int] = {}
         self.existing_links: set[tuple[int, int, str]] = set()
         self.seen_edits: set[int] = set()
         self.seen_links: set[tuple[int, int, str]] = set()
@@ -234,7 +232,8 @@ class _BulkWrite:
     def _new_task_defaults(self) -> dict:
         status, type_, priority = default_status(), default_type(), default_priority()
         values = {
-            "project_id": self.project.pk, "author_id": self.actor.pk, "created_at": self.now, "updated_at": self.now,
+            "project": self.project, "project_id": self.project.pk, "author_id": self.actor.pk,
+            "created_at": self.now, "updated_at": self.now,
             "status": status, "status_id": status.pk, "type": type_, "type_id": type_.pk,
             "priority": priority, "priority_id": priority.pk, "parent": None, "assignee": None, "calendar": None,
         }
@@ -277,9 +276,7 @@ class _BulkWrite:
         fields.pop("id", None)
         if "uid" not in fields or fields["uid"] is None:
             raise InvalidInput("A new task needs a uid (a UUID) for this request to refer to it.", field="uid")
-        uid = _as_uid(fields.pop("uid"))
-        if uid is None:
-            raise InvalidInput("Must be a valid UUID.", field="uid")
+        uid = parse_uid(fields.pop("uid"), field="uid")
         if self.uid_row[uid] != i:
             raise InvalidInput(f"tasks[{self.uid_row[uid]}] has this uid already.", field="uid", code="duplicate_uid")
         if uid in self.uids_taken:
@@ -390,14 +387,13 @@ class _BulkWrite:
             raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
         uid = uuid.uuid4()
         if row.get("uid") is not None:
-            uid = _as_uid(row["uid"])
-            if uid is None:
-                raise InvalidInput("Must be a valid UUID.", field="uid")
-            if uid in self.link_uids_seen:
-                raise InvalidInput("An earlier row of this request has this uid.", field="uid", code="duplicate_uid")
+            uid = parse_uid(row["uid"], field="uid")
+            if uid in self.link_uid_row:
+                raise InvalidInput(f"dependencies[{self.link_uid_row[uid]}] has this uid already.", field="uid",
+                                   code="duplicate_uid")
             if uid in self.link_uids_taken:
                 raise Conflict("A dependency with this uid exists already.", field="uid", code="duplicate_uid")
-            self.link_uids_seen.add(uid)
+            self.link_uid_row[uid] = j
         for end in ("predecessor", "successor"):
             if row.get(end) is None:
                 raise InvalidInput("This field is required.", field=end)
@@ -441,10 +437,7 @@ class _BulkWrite:
             return key
         if ref in self.live_ids:
             return ref
-        elsewhere = WorkItem.objects.filter(pk=ref, project_id__in=project_ids_visible(self.actor)).exists()
-        if elsewhere:
-            raise InvalidInput("Predecessor and successor must belong to the same project.", field=field,
-                               code="cross_project_dependency")
+        # A task of another project reads as missing, whoever asks: saying "another project" would confirm it.
         raise InvalidInput(f"The {field} does not exist.", field=field)
 
     def _check_cycles(self) -> None:

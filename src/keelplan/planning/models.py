@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -91,9 +93,12 @@ class WorkItem(DomainModel):
     Inputs to the scheduler: duration (whole working days; 0 = milestone), constraint, deadline,
     scheduling mode with manual dates, calendar, progress, parent. Outputs (``early_*``, ``late_*``, floats,
     ``is_critical``) are written by the scheduler only (see ``keelplan.scheduling``). Invariant: ``parent`` is in the same project and
-    the parent chain never loops; a dated constraint has its date.
+    the parent chain never loops; a dated constraint has its date; ``uid`` is unique within the project.
     """
 
+    # Clients choose uids (bulk requests, offline sync). Unique per project, not workspace-wide: a global rule
+    # would make "this uid is taken" tell anyone that a row exists in a project they cannot see.
+    uid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     project = models.ForeignKey("portfolio.Project", on_delete=models.CASCADE, related_name="work_items")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     position = models.PositiveIntegerField(default=0)
@@ -139,6 +144,7 @@ class WorkItem(DomainModel):
             models.CheckConstraint(
                 condition=models.Q(percent_complete__gte=0, percent_complete__lte=100), name="work_item_percent_range"
             ),
+            models.UniqueConstraint(fields=["project", "uid"], name="work_item_uid_per_project"),
         ]
 
     def __str__(self) -> str:
@@ -172,9 +178,10 @@ class Dependency(DomainModel):
     """A scheduling link ``predecessor -> successor``. Negative lag is a lead.
 
     Invariants: both ends are live work items of ``project``; no self-links; the live dependency graph is
-    acyclic; at most one live link per (predecessor, successor, type).
+    acyclic; at most one live link per (predecessor, successor, type); ``uid`` is unique within the project.
     """
 
+    uid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)   # as ``WorkItem.uid``
     project = models.ForeignKey("portfolio.Project", on_delete=models.CASCADE, related_name="dependencies")
     predecessor = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="successor_links")
     successor = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="predecessor_links")
@@ -198,6 +205,7 @@ class Dependency(DomainModel):
                 name="one_live_link_per_type",
             ),
             models.CheckConstraint(condition=~models.Q(predecessor=models.F("successor")), name="no_self_link"),
+            models.UniqueConstraint(fields=["project", "uid"], name="dependency_uid_per_project"),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from keelplan.calendars.selectors import require_usable_calendar
 from keelplan.core.errors import Conflict, CyclicDependency, InvalidInput, NotFound, PermissionDenied
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import require_decimal, require_int_range, require_text
@@ -105,8 +106,8 @@ def _validate_task(task: WorkItem, changed: set[str]) -> None:
             raise InvalidInput("The actual finish cannot be before the actual start.", field="actual_finish")
     if task.is_milestone:
         task.duration = 0
-    if task.calendar is not None and task.calendar.is_deleted:
-        raise InvalidInput("The calendar does not exist.", field="calendar")
+    if "calendar" in changed:
+        require_usable_calendar(task.calendar, task.project)
 
 
 def check_member_fields(role: int, fields) -> None:

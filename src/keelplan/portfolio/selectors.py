@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from keelplan.core.errors import NotFound, PermissionDenied
+from keelplan.core.errors import InvalidInput, NotFound, PermissionDenied
+from keelplan.core.validation import parse_id
 from keelplan.portfolio.models import Membership, Project, Role
 
 
@@ -62,18 +63,11 @@ def membership_list(*, actor, project: Project) -> QuerySet:
     return Membership.objects.filter(project=project).select_related("user")
 
 
-def highest_role_anywhere(actor) -> int | None:
-    """The actor's highest role across live projects (workspace-level rules key off it)."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return None
-    roles = Membership.objects.filter(user_id=actor.pk, project__deleted_at__isnull=True).values_list("role", flat=True)
-    return max(roles, default=None)
-
-
 def _is_int(value) -> bool:
+    """Whether ``value`` is a project id as ``parse_id`` reads one (ASCII digits in range), not an identifier."""
     try:
-        int(value)
-    except (TypeError, ValueError):
+        parse_id(value, field="id")
+    except InvalidInput:
         return False
     return True
 

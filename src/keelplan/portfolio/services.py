@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from keelplan.calendars.selectors import require_usable_calendar
 from keelplan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleLockVersion
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import IDENTIFIER_RE, require_text
@@ -82,10 +83,6 @@ def _validate_dates(start_date, status_date) -> None:
         raise InvalidInput("Must be a date.", field="status_date")
 
 
-def _validate_calendar(calendar) -> None:
-    if calendar is not None and calendar.is_deleted:
-        raise InvalidInput("The calendar does not exist.", field="calendar")
-
 
 @write_transaction()
 def project_create(
@@ -98,7 +95,7 @@ def project_create(
     identifier = _validate_identifier(identifier) if identifier else _unique_identifier(name)
     _validate_dates(start_date, status_date)
     _validate_parent(actor, parent)
-    _validate_calendar(calendar)
+    require_usable_calendar(calendar, None)
     if default_member_role not in Role.values or default_member_role >= Role.OWNER:
         raise InvalidInput("Must be one of 1, 100, 200, 300.", field="default_member_role")
     project = Project(
@@ -140,7 +137,7 @@ def project_update(*, actor, project: Project, lock_version: int | None = None, 
     if "parent" in fields and fields["parent"] != project.parent:
         _validate_parent(actor, fields["parent"], project=project)
     if "calendar" in fields:
-        _validate_calendar(fields["calendar"])
+        require_usable_calendar(fields["calendar"], project)
     if "default_member_role" in fields and (
         fields["default_member_role"] not in Role.values or fields["default_member_role"] >= Role.OWNER
     ):

@@ -1,5 +1,6 @@
-"""Writes for resources (workspace rows: staff, or Scheduler+ in some project) and assignments (Scheduler+
-in the work item's project)."""
+"""Writes for resources (workspace rows: workspace administrators only, which is also who links a resource to a
+person and so lets that person edit the tasks it is assigned to) and assignments (Scheduler+ in the work item's
+project)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from keelplan.calendars.selectors import require_usable_calendar
 from keelplan.core.errors import Conflict, InvalidInput, NotFound
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import require_decimal, require_text
-from keelplan.core.workspace import require_workspace_role
+from keelplan.core.workspace import require_workspace_admin
 from keelplan.portfolio.models import Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
 from keelplan.portfolio.services import check_lock_version
@@ -40,13 +42,12 @@ def _validate_resource(resource: Resource) -> None:
             raise InvalidInput("Enter a valid e-mail address.", field="email") from None
     resource.job_role = require_text(resource.job_role or "", field="job_role", max_length=120, allow_blank=True)
     resource.max_units = _units(resource.max_units, "max_units")
-    if resource.calendar is not None and resource.calendar.is_deleted:
-        raise InvalidInput("The calendar does not exist.", field="calendar")
+    require_usable_calendar(resource.calendar, None)  # a workspace row: shared calendars only
 
 
 @write_transaction()
 def resource_create(*, actor, name: str, **fields) -> Resource:
-    require_workspace_role(actor, Role.SCHEDULER, action="create resources")
+    require_workspace_admin(actor, action="create resources")
     unknown = set(fields) - set(RESOURCE_FIELDS)
     if unknown:
         raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
@@ -61,7 +62,7 @@ def resource_create(*, actor, name: str, **fields) -> Resource:
 
 @write_transaction()
 def resource_update(*, actor, resource: Resource, lock_version: int | None = None, **fields) -> Resource:
-    require_workspace_role(actor, Role.SCHEDULER, action="change resources")
+    require_workspace_admin(actor, action="change resources")
     unknown = set(fields) - set(RESOURCE_FIELDS)
     if unknown:
         raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
@@ -78,7 +79,7 @@ def resource_update(*, actor, resource: Resource, lock_version: int | None = Non
 @write_transaction()
 def resource_delete(*, actor, resource: Resource) -> None:
     """Soft-delete a resource and its assignments."""
-    require_workspace_role(actor, Role.SCHEDULER, action="delete resources")
+    require_workspace_admin(actor, action="delete resources")
     now = timezone.now()
     by_project: dict[int, list[int]] = {}
     for pk, project_id in Assignment.objects.filter(resource=resource).values_list("id", "project_id"):

@@ -7,7 +7,8 @@ compares packed chunks with the stored ones and rewrites only those that differ.
 
 Each process keeps the latest ``Computed`` of the projects it has read, keyed by project and checked against
 ``ProjectSchedule.version`` on every use (one indexed query), so a reader never serves a stale value and a warm
-read of 100,000 tasks' fields costs a dictionary lookup and an array index.
+read of 100,000 tasks' fields costs a dictionary lookup and an array index. The cache, with the input cache of
+``scheduling.inputs``, is bounded by an estimate of the bytes it holds (:class:`_Budget`), not only by count.
 
 >>> import numpy as np
 >>> c = Computed.from_columns(1, np.array([5, 9]), {k: np.array([1, 2]) for k in FIELDS[:-1]} | {"crit": np.array([True, False])})
@@ -23,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 
 from keelplan.engine.calendars import EPOCH_ORDINAL
 
@@ -35,6 +37,8 @@ API_NAMES = {"es": "early_start", "ef": "early_finish", "ls": "late_start", "lf"
 DATE_FIELDS = frozenset({"es", "ef", "ls", "lf"})
 BYTES_PER_TASK = 8 + 4 * len(INT_FIELDS) + 1
 CACHE_PROJECTS = 64
+# The dataclass, its dict and eight array headers around the columns (measured with tracemalloc).
+COMPUTED_OVERHEAD = 1500
 
 
 def day_to_date(day: int) -> dt.date:
@@ -125,35 +129,93 @@ def decode(chunks: list[bytes], version: int = 0) -> Computed:
                     {k: np.concatenate(v).astype(bool if k == "crit" else np.int32) for k, v in cols.items()})
 
 
-class _Cache:
-    """A small LRU of per-project values shared by the threads of one process."""
+class _Budget:
+    """The bytes the scheduling caches of one process may hold together (``KEELPLAN_SCHEDULE_CACHE_MB``).
 
-    def __init__(self, limit: int):
+    A count of projects bounds nothing useful when one project is 100 tasks and the next 100,000, so every
+    cached value carries an estimate of its size, and putting one evicts the least recently used values of
+    any cache sharing the budget until the total fits again. A value larger than the whole budget is not
+    cached: keeping it would evict everything else and still break the bound. The estimates are cheap sums
+    (array ``nbytes`` and per-row constants measured with ``tracemalloc``), never a walk of the objects.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.order: OrderedDict = OrderedDict()   # (cache, key) -> estimated bytes, least recently used first
+        self.held = 0
+
+    @staticmethod
+    def limit() -> int:
+        """The bound in bytes; 0 for none. Read on every put so a changed setting (or a test's) applies at once."""
+        return int(float(getattr(settings, "KEELPLAN_SCHEDULE_CACHE_MB", 0) or 0) * 2**20)
+
+
+schedule_cache_budget = _Budget()
+
+
+class _Cache:
+    """A small LRU of per-project values shared by the threads of one process, bounded by count and by the
+    bytes of the budget it shares (``size`` estimates a value's bytes)."""
+
+    def __init__(self, limit: int, *, size=None, budget: _Budget = schedule_cache_budget):
         self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        self._budget = budget
+        self._lock = budget.lock
         self._limit = limit
+        self._size = size or (lambda value: 0)
 
     def get(self, key):
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
+                self._budget.order.move_to_end((self, key))
             return value
 
     def put(self, key, value) -> None:
+        size = self._size(value)
+        limit = self._budget.limit()
         with self._lock:
+            self._forget(key)
+            if limit and size > limit:
+                return
             self._items[key] = value
-            self._items.move_to_end(key)
+            self._budget.order[(self, key)] = size
+            self._budget.held += size
             while len(self._items) > self._limit:
-                self._items.popitem(last=False)
+                self._forget(next(iter(self._items)))
+            while limit and self._budget.held > limit:
+                cache, oldest = next(iter(self._budget.order))
+                cache._forget(oldest)
+
+    def _forget(self, key) -> None:
+        # Callers hold the budget's lock.
+        if self._items.pop(key, None) is not None:
+            self._budget.held -= self._budget.order.pop((self, key))
 
     def drop(self, key) -> None:
         with self._lock:
-            self._items.pop(key, None)
+            self._forget(key)
 
     def clear(self) -> None:
         with self._lock:
-            self._items.clear()
+            for key in list(self._items):
+                self._forget(key)
+
+    def held_bytes(self) -> int:
+        """The estimated bytes this cache holds now."""
+        with self._lock:
+            return sum(self._budget.order[(self, key)] for key in self._items)
+
+    def keys(self) -> list:
+        """Cached keys, least recently used first."""
+        with self._lock:
+            return list(self._items)
 
 
-computed_cache = _Cache(CACHE_PROJECTS)
+def computed_bytes(computed: Computed) -> int:
+    """Estimated bytes held by a cached ``Computed``: its arrays plus the objects around them."""
+    return computed.ids.nbytes + sum(col.nbytes for col in computed.cols.values()) + COMPUTED_OVERHEAD
+
+
+computed_cache = _Cache(CACHE_PROJECTS, size=computed_bytes)

@@ -12,9 +12,11 @@ updated, the fields someone else changed after that point are read from the chan
 * a new link duplicating one made meanwhile, or ending at a task deleted meanwhile, is reported.
 
 Everything else follows the rules of the REST endpoints (roles, validation, cycles): the first bad row refuses
-the whole batch, naming it (``tasks.updated[3].duration``), and nothing is written. The batch is one write
-scope, so the project is rescheduled once. Its answer is stored under ``client_batch_id``; sending the same
-batch again replays that answer without applying anything twice.
+the whole batch, naming it (``tasks.updated[3].duration``), and nothing is written. Roles are checked before
+conflicts are looked for, so a row the actor may not write is refused whatever ``last_pulled_at`` is, never
+reported as a conflict. Rows are found by id or uid within the project only: a row of another project reads as
+one that does not exist. The batch is one write scope, so the project is rescheduled once. Its answer is stored
+under ``client_batch_id``; sending the same batch again replays that answer without applying anything twice.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from keelplan.core.transactions import write_transaction
 from keelplan.planning.bulk import _located, tasks_bulk_apply
 from keelplan.planning.models import Dependency, WorkItem
 from keelplan.planning.services import (
-    DEPENDENCY_FIELDS, TASK_FIELDS, _may_edit_task, _subtree_ids, dependency_delete, dependency_update, task_delete,
+    DEPENDENCY_FIELDS, TASK_FIELDS, _may_edit_task, _subtree_ids, check_member_fields, dependency_delete,
+    dependency_update, task_delete,
 )
 from keelplan.portfolio.models import Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
@@ -129,6 +132,7 @@ class _Push:
         self.result = PushResult({n: [] for n in PUSHABLE}, {n: [] for n in PUSHABLE}, {n: [] for n in PUSHABLE}, [])
 
     def run(self) -> PushResult:
+        self.role = role_in(self.actor, self.project)
         self._read()
         bulk_tasks, bulk_where = self._task_rows()
         bulk_links, link_where = self._new_links()
@@ -256,6 +260,7 @@ class _Push:
                 raise InvalidInput(f"{seen[task.pk]} changes this task already.", field=row.where)
             seen[task.pk] = row.where
         self.updated_task_ids = set(seen)
+        self._check_task_roles(created, updates)
         changed = self._changed_since("tasks", [task.pk for _, task in updates if not task.is_deleted])
 
         for row in created:
@@ -272,10 +277,7 @@ class _Push:
             rows.append({**fields, "uid": row.uid})
             where.append(row.where)
         self._drop_orphans(rows, where)
-        role = role_in(self.actor, self.project)
         for row, task in updates:
-            if not _may_edit_task(role, self.actor, task):
-                raise _located(PermissionDenied("Your role may not edit this task."), row.where)
             if task.is_deleted:
                 self.conflicts.append(PushConflict("tasks", row, "deleted", [], task))
                 continue
@@ -293,6 +295,24 @@ class _Push:
             else:
                 self.result.updated["tasks"].append((row, task.pk, task.lock_version))
         return rows, where
+
+    def _check_task_roles(self, created: list[PushRow], updates: list[tuple[PushRow, WorkItem]]) -> None:
+        """Refuse the first task row the actor's role does not allow, before any conflict is looked for: a row
+        that would have been held back as a conflict needs the role all the same."""
+        new = next((row for row in created if row.uid in self.created_task_uids), None)
+        if new is not None and self.role < Role.ADMIN:
+            raise _located(PermissionDenied(f"Your role ({Role(self.role).label}) may not create tasks; it needs "
+                                            "Admin or above."), new.where)
+        for row, task in updates:
+            if not _may_edit_task(self.role, self.actor, task):
+                raise _located(PermissionDenied("Your role may not edit this task."), row.where)
+            meta = task._meta
+            changing = [k for k, v in row.fields.items() if k in TASK_FIELDS
+                        and not _same(self._as_id(k, v), getattr(task, meta.get_field(k).attname))]
+            try:
+                check_member_fields(self.role, changing)
+            except DomainError as exc:
+                raise _located(exc, row.where) from None
 
     def _drop_orphans(self, rows: list[dict], where: list[str]) -> None:
         """New tasks under a new task that was not created (its parent was deleted) are held back too."""
@@ -313,6 +333,11 @@ class _Push:
         rows, where = [], []
         self.link_upserts = []
         pending = []
+        new = next((row for row in self.rows["dependencies"]["created"]
+                    if row.uid not in self.by_uid["dependencies"]), None)
+        if new is not None and self.role < Role.SCHEDULER:
+            raise _located(PermissionDenied(f"Your role ({Role(self.role).label}) may not manage dependencies; it "
+                                            "needs Scheduler or above."), new.where)
         for row in self.rows["dependencies"]["created"]:
             existing = self.by_uid["dependencies"].get(row.uid)
             if existing is not None:

@@ -13,7 +13,7 @@ import heapq
 from dataclasses import dataclass, field
 
 from django.core import signing
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from keelplan.calendars.models import Calendar, CalendarException
 from keelplan.core.errors import InvalidInput
@@ -42,6 +42,8 @@ class Collection:
         """The live rows of this collection a pull of ``project`` lists."""
         if self.model is Project:
             return Project.objects.filter(pk=project.pk)
+        if self.model is Calendar:  # shared calendars and this project's own, never another project's
+            return Calendar.objects.filter(Q(project__isnull=True) | Q(project=project))
         if self.workspace:
             return self.model.objects.all()
         return self.model.objects.filter(project=project)
@@ -158,6 +160,11 @@ class _Page:
         if collection.model is Project:
             return [self.project.pk] if after < self.project.pk and self._project_changed() else []
         events = self._events(collection)
+        if collection.model is Calendar:
+            # Calendar events are in the workspace stream; another project's own calendars are not this pull's.
+            events = events.filter(Q(entity="calendar_exception") | Q(
+                entity_id__in=Calendar.all_objects.filter(Q(project__isnull=True) | Q(project=self.project))
+                .values("pk")))
         ids = list(events.filter(entity=collection.entities[0], entity_id__gt=after).order_by("entity_id")
                    .values_list("entity_id", flat=True).distinct()[:limit])
         extra: list[list[int]] = []
@@ -173,6 +180,7 @@ class _Page:
         if collection.model is Calendar:
             exception_ids = list(events.filter(entity="calendar_exception").values_list("entity_id", flat=True))
             calendars = set(CalendarException.all_objects.filter(pk__in=exception_ids)
+                            .filter(Q(calendar__project__isnull=True) | Q(calendar__project=self.project))
                             .values_list("calendar_id", flat=True)) if exception_ids else set()
             extra.append(sorted(c for c in calendars if c > after))
         if extra:

@@ -7,19 +7,22 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import re
 import uuid
 
 import pytest
 from django.core.management import call_command
 
-from keelplan.api.v1 import bulk as bulk_view
+from keelplan.calendars.services import calendar_create
 from keelplan.planning import bulk as bulk_service
 from keelplan.planning.models import ConstraintType, Dependency, WorkItem
 from keelplan.planning.services import task_create, task_update
+from keelplan.portfolio.models import Role
+from keelplan.portfolio.services import membership_add
 from keelplan.scheduling import services as scheduling_services
 from keelplan.sync.models import ChangeEvent
 
-from conftest import client_for, make_project
+from conftest import client_for, make_project, make_user
 
 from .contract import assert_error, assert_nothing_written, db_state, json_body
 
@@ -185,7 +188,7 @@ def refusals(site, foreign_task):
         ({"dependencies": [{"predecessor": b, "successor": c}, {"predecessor": b, "successor": c}]}, 400,
          "dependencies[1].successor", "duplicate_dependency"),
         ({"dependencies": [{"predecessor": foreign_task, "successor": c}]}, 400, "dependencies[0].predecessor",
-         "cross_project_dependency"),
+         "invalid"),
         ({"dependencies": [{"successor": c}]}, 400, "dependencies[0].predecessor", "invalid"),
         ({"dependencies": [{"predecessor": b, "successor": None}]}, 400, "dependencies[0].successor", "invalid"),
         ({"dependencies": [{"predecessor": b, "successor": new_uid()}]}, 400, "dependencies[0].successor", "invalid"),
@@ -256,7 +259,7 @@ def test_limits(api, project, monkeypatch):
     assert_nothing_written(before)
 
 
-def test_a_body_larger_than_djangos_upload_limit_is_read(api, project, settings, monkeypatch):
+def test_a_body_larger_than_djangos_upload_limit_is_read(api, project, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     keys = [new_uid() for _ in range(40)]
     body = {"tasks": [{"uid": k, "name": f"Task {n}", "description": "x" * 50} for n, k in enumerate(keys)]}
@@ -264,10 +267,10 @@ def test_a_body_larger_than_djangos_upload_limit_is_read(api, project, settings,
     response = post(api, project, body)
     assert response.status_code == 200, json_body(response)
     assert len(json_body(response)["tasks"]) == 40
-    monkeypatch.setattr(bulk_view, "MAX_BODY_BYTES", 1000)
+    settings.KEELPLAN_MAX_BODY_BYTES = settings.KEELPLAN_MAX_BULK_BODY_BYTES = 1000
     before = db_state()
     response = post(api, project, {"tasks": [{"uid": new_uid(), "name": "x" * 2000}]})
-    assert_error(response, 400, code="body_too_large")
+    assert_error(response, 413, code="body_too_large")
     assert_nothing_written(before)
 
 
@@ -343,3 +346,129 @@ def test_the_schema_documents_the_endpoint(tmp_path):
     assert {"200", "400", "401", "403", "404", "409"} <= set(operation["responses"])
     request = schema["components"]["schemas"]["TaskBulkRequest"]
     assert set(request["properties"]) == {"tasks", "dependencies"}
+
+
+# ---------------------------------------------------------------- no existence oracle
+
+NIL_UID = "00000000-0000-0000-0000-000000000000"
+
+
+def normalised(body: dict, number: int) -> str:
+    """``body`` as text with ``number`` (the id a request named) written ``N``, so two answers about two ids
+    compare equal when they differ only there."""
+    return re.sub(rf"(?<!\d){number}(?!\d)", "N", json.dumps(body, sort_keys=True))
+
+
+@pytest.fixture
+def victim(owner, project, site):
+    """Rows of ``project`` for others to probe: its tasks, its A->B link, its own calendar and a person who is a
+    member of it and of nothing else."""
+    insider = make_user("insider")
+    membership_add(actor=owner, project=project, user=insider, role=Role.MEMBER)
+    link = Dependency.objects.get(predecessor=site["a"], successor=site["b"])
+    calendar = calendar_create(actor=owner, name="Victim's own week", project=project)
+    return {"task": site["a"].pk, "link": link, "calendar": calendar.pk, "person": insider.pk}
+
+
+@pytest.fixture(params=["outsider", "member-of-both"])
+def prober(request, owner, outsider):
+    """Someone writing to a project of their own while naming ``victim``'s rows: a stranger to the victim's
+    project, or its own Owner (who may see the rows, but not use them in another project)."""
+    user = outsider if request.param == "outsider" else owner
+    own = make_project(user, name="Prober's own")
+    return {"client": client_for(user), "project": own,
+            "task": task_create(actor=user, project=own, name="Mine").pk}
+
+
+def probes(mine: int) -> dict:
+    """Bodies naming a row by ``ref``, by the field that names it."""
+    return {
+        "tasks[0].parent": lambda ref: {"tasks": [{"uid": new_uid(), "name": "X", "parent": ref}]},
+        "tasks[0].id": lambda ref: {"tasks": [{"id": ref, "duration": 4}]},
+        "tasks[0].parent (edit)": lambda ref: {"tasks": [{"id": mine, "parent": ref}]},
+        "dependencies[0].predecessor": lambda ref: {"dependencies": [{"predecessor": ref, "successor": mine}]},
+        "dependencies[0].successor": lambda ref: {"dependencies": [{"predecessor": mine, "successor": ref}]},
+    }
+
+
+def test_naming_another_projects_task_answers_as_a_task_that_does_not_exist(victim, prober):
+    client, own, absent = prober["client"], prober["project"], victim["task"] + 10**6
+    for field, make in probes(prober["task"]).items():
+        before = db_state()
+        foreign, missing = post(client, own, make(victim["task"])), post(client, own, make(absent))
+        assert foreign.status_code == missing.status_code == 400, (field, json_body(foreign))
+        assert_nothing_written(before, field)
+        assert normalised(json_body(foreign), victim["task"]) == normalised(json_body(missing), absent), field
+        assert field.split(" ")[0] in json_body(foreign)
+
+
+def test_naming_another_projects_calendar_or_member_answers_as_one_that_does_not_exist(victim, prober):
+    client, own = prober["client"], prober["project"]
+    for field, real in (("assignee", victim["person"]), ("calendar", victim["calendar"])):
+        absent = real + 10**6
+        before = db_state()
+        foreign = post(client, own, {"tasks": [{"uid": new_uid(), "name": "X", field: real}]})
+        missing = post(client, own, {"tasks": [{"uid": new_uid(), "name": "X", field: absent}]})
+        assert foreign.status_code == missing.status_code == 400, (field, json_body(foreign))
+        assert_nothing_written(before, field)
+        assert normalised(json_body(foreign), real) == normalised(json_body(missing), absent), field
+        assert f"tasks[0].{field}" in json_body(foreign)
+
+
+def test_a_uid_used_in_another_project_is_free_in_this_one(victim, prober, site):
+    """Uids are unique per project: a 409 for another project's uid would tell that it exists there."""
+    task_uid, link_uid = str(site["c"].uid), str(victim["link"].uid)
+    response = post(prober["client"], prober["project"], {
+        "tasks": [{"uid": task_uid, "name": "Same uid, other project"}],
+        "dependencies": [{"uid": link_uid, "predecessor": prober["task"], "successor": task_uid}],
+    })
+    body = json_body(response)
+    assert response.status_code == 200, body
+    mine = WorkItem.objects.get(pk=body["tasks"][0]["id"])
+    assert (str(mine.uid), mine.project_id) == (task_uid, prober["project"].pk)
+    link = Dependency.objects.get(pk=body["dependencies"][0]["id"])
+    assert (str(link.uid), link.project_id) == (link_uid, prober["project"].pk)
+    # The victim's rows are as they were.
+    assert WorkItem.objects.get(uid=task_uid, project=site["c"].project_id).name == "C"
+    assert Dependency.objects.filter(uid=link_uid).count() == 2
+
+
+def test_a_uid_taken_in_this_project_is_still_refused(api, project, site):
+    link = Dependency.objects.get(predecessor=site["a"], successor=site["b"])
+    b, c, u = site["b"].pk, site["c"].pk, new_uid()
+    cases = [
+        ({"tasks": [{"uid": str(site["a"].uid), "name": "X"}]}, 409, "tasks[0].uid"),
+        ({"dependencies": [{"uid": str(link.uid), "predecessor": b, "successor": c}]}, 409, "dependencies[0].uid"),
+        ({"dependencies": [{"uid": u, "predecessor": b, "successor": c},
+                           {"uid": u, "predecessor": c, "dep_type": "SS", "successor": b}]}, 400,
+         "dependencies[1].uid"),
+    ]
+    for body, status, field in cases:
+        before = db_state()
+        assert_error(post(api, project, body), status, field=field, code="duplicate_uid")
+        assert_nothing_written(before, field)
+
+
+def test_a_link_keeps_the_uid_the_client_gave_it(api, project, site):
+    u = new_uid()
+    response = post(api, project, {"dependencies": [{"uid": u.upper(), "predecessor": site["b"].pk,
+                                                     "successor": site["c"].pk}]})
+    body = json_body(response)
+    assert response.status_code == 200, body
+    assert str(Dependency.objects.get(pk=body["dependencies"][0]["id"]).uid) == u
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"tasks": [{"uid": NIL_UID, "name": "X"}]}, "tasks[0].uid"),
+    ({"dependencies": [{"uid": NIL_UID, "predecessor": "B", "successor": "C"}]}, "dependencies[0].uid"),
+    ({"tasks": [{"uid": "{" + str(uuid.uuid4()) + "}", "name": "X"}]}, "tasks[0].uid"),
+    ({"tasks": [{"uid": 12345, "name": "X"}]}, "tasks[0].uid"),
+    ({"dependencies": [{"uid": "urn:uuid:" + str(uuid.uuid4()), "predecessor": "B", "successor": "C"}]},
+     "dependencies[0].uid"),
+], ids=["nil-task", "nil-link", "braces", "integer", "urn"])
+def test_the_nil_uuid_and_odd_spellings_are_refused_as_a_new_rows_uid(api, project, site, body, field):
+    for row in body.get("dependencies", []):
+        row["predecessor"], row["successor"] = site["b"].pk, site["c"].pk
+    before = db_state()
+    assert_error(post(api, project, body), 400, field=field, code="invalid")
+    assert_nothing_written(before, field)

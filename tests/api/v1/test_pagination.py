@@ -3,7 +3,9 @@ stay put while rows are added between requests."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
+import base64
+import random
+from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
@@ -137,3 +139,70 @@ def test_pages_stay_stable_when_rows_arrive_between_requests(project, owner):
 def test_pages_are_scoped_to_what_the_reader_may_see(project, owner, tasks, outsider):
     body = client_for(outsider).get("/api/v1/tasks/").json()
     assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+# ---------------------------------------------------------------- forged cursors
+
+def b64(text: str) -> str:
+    return quote(base64.b64encode(text.encode()).decode())
+
+
+def assert_invalid_cursor(response):
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["cursor"] == ["Invalid cursor."]
+    assert body["code"] == "invalid_cursor"
+
+
+# DRF's own cursor format, which the server used to accept from anyone: a huge offset (a slow query), a reverse
+# cursor at a position it never handed out, a negative position.
+@pytest.mark.parametrize("forged", ["o=999999999999", "r=1&p=5", "p=-1", "p=5", "o=5&p=5", "r=1"])
+def test_a_cursor_in_drfs_format_is_400(api, project, tasks, forged):
+    assert_invalid_cursor(api.get(f"/api/v1/tasks/?project={project.pk}&cursor={b64(forged)}"))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_bytes_as_a_cursor_are_400(api, project, tasks, seed):
+    noise = random.Random(seed).randbytes(40)
+    for text in (base64.urlsafe_b64encode(noise).decode(), quote(noise.decode("latin-1"))):
+        assert_invalid_cursor(api.get(f"/api/v1/tasks/?project={project.pk}&cursor={text}"))
+
+
+def cursor_of(link: str) -> str:
+    return parse_qs(urlparse(link).query)["cursor"][0]
+
+
+def test_a_handed_out_cursor_with_one_character_changed_is_400(api, project, tasks):
+    first = api.get(f"/api/v1/tasks/?project={project.pk}").json()
+    second = api.get(first["next"]).json()
+    for link in (first["next"], second["previous"]):
+        cursor = cursor_of(link)
+        for i in range(len(cursor)):
+            changed = cursor[:i] + ("A" if cursor[i] != "A" else "B") + cursor[i + 1:]
+            assert_invalid_cursor(api.get(f"/api/v1/tasks/?project={project.pk}&cursor={quote(changed)}"))
+
+
+def test_a_cursor_signed_with_another_key_is_400(api, project, tasks, settings):
+    first = api.get(f"/api/v1/tasks/?project={project.pk}").json()
+    settings.SECRET_KEY = "another key, another deployment"
+    assert_invalid_cursor(api.get(first["next"]))
+
+
+def test_the_cursor_reveals_nothing_drf_would_read(api, project, tasks):
+    cursor = cursor_of(api.get(f"/api/v1/tasks/?project={project.pk}").json()["next"])
+    with pytest.raises(ValueError):
+        base64.b64decode(cursor, validate=True)
+
+
+@pytest.mark.parametrize("size", [1, 7, 50])
+def test_every_next_and_previous_link_handed_out_works(api, project, tasks, size):
+    """From the first page forward to the last, then back to the first, then forward again from every page's
+    ``previous`` link: every link answers 200 with the page it names."""
+    forward = walk(api, f"/api/v1/tasks/?project={project.pk}&page_size={size}")
+    assert ids_of(forward) == tasks
+    backward = walk(api, forward[-1]["previous"], direction="previous") if len(forward) > 1 else []
+    assert [ids_of([p]) for p in backward] == [ids_of([p]) for p in reversed(forward[:-1])]
+    for page in backward:
+        following = api.get(page["next"])
+        assert following.status_code == 200, following.content
+        assert following.json()["results"][0]["id"] == tasks[tasks.index(ids_of([page])[-1]) + 1]

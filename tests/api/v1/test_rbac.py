@@ -30,8 +30,9 @@ NA = None  # the action means nothing for this actor (an outsider has no members
 
 # Status per actor. Outsiders get 404 for rows of a project they do not belong to (existence does not
 # leak); on create, the invisible project or task is a 400 naming the field; lists answer 200 with only
-# what the reader may see. Calendars and resources are workspace rows every signed-in person can see, so
-# an outsider is simply not allowed to write them: 403. The Owner leaving is 400: they are the last Owner.
+# what the reader may see. Shared calendars and resources are workspace rows every signed-in person can see
+# and only workspace administrators write (no project role, not even Owner, implies that): 403. A project's
+# own calendar is written by its Admins. The Owner leaving is 400: they are the last Owner.
 MATRIX = [
     # action                          viewer member scheduler admin owner outsider
     ("project.list",                  200,   200,   200,      200,  200,  200),
@@ -58,11 +59,16 @@ MATRIX = [
     ("task_resource.update",          403,   403,   200,      200,  200,  404),
     ("task_resource.delete",          403,   403,   204,      204,  204,  404),
     ("calendar.list",                 200,   200,   200,      200,  200,  200),
-    ("calendar.create",               403,   403,   403,      201,  201,  403),
-    ("calendar.update",               403,   403,   403,      200,  200,  403),
+    ("calendar.create",               403,   403,   403,      403,  403,  403),
+    ("calendar.update",               403,   403,   403,      403,  403,  403),
+    ("project_calendar.create",       403,   403,   403,      201,  201,  400),
+    ("project_calendar.retrieve",     200,   200,   200,      200,  200,  404),
+    ("project_calendar.update",       403,   403,   403,      200,  200,  404),
+    ("project_calendar.delete",       403,   403,   403,      204,  204,  404),
     ("resource.list",                 200,   200,   200,      200,  200,  200),
-    ("resource.create",               403,   403,   201,      201,  201,  403),
-    ("resource.update",               403,   403,   200,      200,  200,  403),
+    ("resource.create",               403,   403,   403,      403,  403,  403),
+    ("resource.update",               403,   403,   403,      403,  403,  403),
+    ("resource.link_user",            403,   403,   403,      403,  403,  403),
 ]
 
 # The field a 400 must name, where the cell is a 400.
@@ -71,6 +77,7 @@ FIELD_400 = {
     "dependency.create": "successor",
     "task_resource.create": "task",
     "members.remove_self": "user",
+    "project_calendar.create": "project",
 }
 
 TRACKED = (Project, Membership, WorkItem, Dependency, Assignment, Resource, Calendar, CalendarException,
@@ -95,6 +102,8 @@ class World:
     digger: Resource
     booking: Assignment
     calendar: Calendar
+    own_calendar: Calendar
+    keeper: object
 
     @property
     def owner(self):
@@ -103,6 +112,7 @@ class World:
 
 def build_world() -> World:
     owner = make_user("owner", full_name="Olive Owner")
+    keeper = make_user("keeper", workspace_admin=True)  # keeps shared calendars and resources; in no project
     project = make_project(owner)
     people = {"owner": owner, "outsider": make_user("outsider")}
     for role in (Role.VIEWER, Role.MEMBER, Role.SCHEDULER, Role.ADMIN):
@@ -113,12 +123,14 @@ def build_world() -> World:
     foundations = task_create(actor=owner, project=project, name="Foundations")
     walls = task_create(actor=owner, project=project, name="Walls")
     link = dependency_create(actor=owner, predecessor=survey, successor=foundations)
-    crane = resource_create(actor=owner, name="Crane")
-    digger = resource_create(actor=owner, name="Digger")
+    crane = resource_create(actor=keeper, name="Crane")
+    digger = resource_create(actor=keeper, name="Digger")
     booking = assignment_create(actor=owner, work_item=survey, resource=crane)
-    calendar = calendar_create(actor=owner, name="Site week")
+    calendar = calendar_create(actor=keeper, name="Site week")
+    own_calendar = calendar_create(actor=owner, name="Apollo night shifts", project=project)
     return World(project=project, people=people, bystander=bystander, survey=survey, foundations=foundations,
-                 walls=walls, link=link, crane=crane, digger=digger, booking=booking, calendar=calendar)
+                 walls=walls, link=link, crane=crane, digger=digger, booking=booking, calendar=calendar,
+                 own_calendar=own_calendar, keeper=keeper)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +175,7 @@ def _task_assigned_to(w: World, actor) -> WorkItem:
 def _task_booked_for(w: World, actor) -> WorkItem:
     """A task the actor works on through a resource that is them, not through ``assignee``."""
     task = task_create(actor=w.owner, project=w.project, name="Mine via resource")
-    me = resource_create(actor=w.owner, name=f"{actor.username} (person)", user=actor)
+    me = resource_create(actor=w.keeper, name=f"{actor.username} (person)", user=actor)
     assignment_create(actor=w.owner, work_item=task, resource=me)
     return task
 
@@ -292,7 +304,8 @@ ACTIONS: dict[str, Action] = {
     ),
     "calendar.list": Action(
         call=lambda c, w, p: c.get("/api/v1/calendars/"),
-        effect=lambda w, a, r: [row["id"] for row in r.json()["results"]] == [w.calendar.pk],
+        effect=lambda w, a, r: [row["id"] for row in r.json()["results"]] == (
+            [w.calendar.pk] if a.username == "outsider" else [w.calendar.pk, w.own_calendar.pk]),
     ),
     "calendar.create": Action(
         call=lambda c, w, p: c.post("/api/v1/calendars/", {"name": "Night shift"}, format="json"),
@@ -302,6 +315,24 @@ ACTIONS: dict[str, Action] = {
         call=lambda c, w, p: c.patch(f"/api/v1/calendars/{w.calendar.pk}/", {"name": "Six-day week"},
                                      format="json"),
         effect=lambda w, a, r: _renamed(Calendar, w.calendar.pk, "Six-day week"),
+    ),
+    "project_calendar.create": Action(
+        call=lambda c, w, p: c.post("/api/v1/calendars/", {"name": "Weekend works", "project": w.project.pk},
+                                    format="json"),
+        effect=lambda w, a, r: Calendar.objects.filter(name="Weekend works", project=w.project).exists(),
+    ),
+    "project_calendar.retrieve": Action(
+        call=lambda c, w, p: c.get(f"/api/v1/calendars/{w.own_calendar.pk}/"),
+        effect=lambda w, a, r: r.json()["project"] == w.project.pk,
+    ),
+    "project_calendar.update": Action(
+        call=lambda c, w, p: c.patch(f"/api/v1/calendars/{w.own_calendar.pk}/", {"working_days": 127},
+                                     format="json"),
+        effect=lambda w, a, r: Calendar.objects.get(pk=w.own_calendar.pk).working_days == 127,
+    ),
+    "project_calendar.delete": Action(
+        call=lambda c, w, p: c.delete(f"/api/v1/calendars/{w.own_calendar.pk}/"),
+        effect=lambda w, a, r: _gone(Calendar, w.own_calendar.pk),
     ),
     "resource.list": Action(
         call=lambda c, w, p: c.get("/api/v1/resources/"),
@@ -314,6 +345,11 @@ ACTIONS: dict[str, Action] = {
     "resource.update": Action(
         call=lambda c, w, p: c.patch(f"/api/v1/resources/{w.crane.pk}/", {"name": "Tower crane"}, format="json"),
         effect=lambda w, a, r: _renamed(Resource, w.crane.pk, "Tower crane"),
+    ),
+    "resource.link_user": Action(
+        call=lambda c, w, p: c.patch(f"/api/v1/resources/{w.crane.pk}/", {"user": w.people["member"].pk},
+                                     format="json"),
+        effect=lambda w, a, r: Resource.objects.get(pk=w.crane.pk).user_id == w.people["member"].pk,
     ),
 }
 
@@ -418,38 +454,102 @@ def test_deleted_project_is_404_for_its_former_owner(world):
     assert client.get(f"/api/v1/projects/{world.project.pk}/members/").status_code == 404
 
 
-# ---------------------------------------------------------------- workspace rows: who may write them
+# ---------------------------------------------------------------- workspace rows: the workspace roles
 
-def _workspace_writes(client, world):
-    return {
-        "calendar": client.post("/api/v1/calendars/", {"name": "Night shift"}, format="json").status_code,
-        "resource": client.post("/api/v1/resources/", {"name": "Forklift"}, format="json").status_code,
-    }
+WORKSPACE_ACTORS = ("anonymous", "user", "project_owner", "workspace_admin")
 
-
-def test_staff_write_workspace_rows_without_any_project(world):
-    staff = make_user("staffer")
-    staff.is_staff = True
-    staff.save()
-    assert _workspace_writes(client_for(staff), world) == {"calendar": 201, "resource": 201}
-
-
-@pytest.mark.parametrize(("role_elsewhere", "expected"), [
-    (Role.MEMBER, {"calendar": 403, "resource": 403}),
-    (Role.SCHEDULER, {"calendar": 403, "resource": 201}),
-    (Role.ADMIN, {"calendar": 201, "resource": 201}),
-])
-def test_the_best_role_in_any_project_decides(world, role_elsewhere, expected):
-    """A Viewer here who holds a higher role in another project writes workspace rows by that role."""
-    viewer = world.people["viewer"]
-    elsewhere = make_project(world.owner, name="Elsewhere")
-    membership_add(actor=world.owner, project=elsewhere, user=viewer, role=role_elsewhere)
-    assert _workspace_writes(client_for(viewer), world) == expected
+# Shared calendars and resources: read by everyone signed in, written only by workspace administrators. A
+# project Owner is an ordinary user here: anyone may sign up and own a project. A refused delete of a shared
+# calendar says nothing of who uses it (no reference_count).
+WORKSPACE_MATRIX = [
+    # action                          anonymous user project_owner workspace_admin
+    ("shared_calendar.list",          401,      200,  200,          200),
+    ("shared_calendar.retrieve",      401,      200,  200,          200),
+    ("shared_calendar.create",        401,      403,  403,          201),
+    ("shared_calendar.update",        401,      403,  403,          200),
+    ("shared_calendar.exceptions",    401,      403,  403,          200),
+    ("shared_calendar.delete",        401,      403,  403,          204),
+    ("resource.list",                 401,      200,  200,          200),
+    ("resource.retrieve",             401,      200,  200,          200),
+    ("resource.create",               401,      403,  403,          201),
+    ("resource.update",               401,      403,  403,          200),
+    ("resource.link_user",            401,      403,  403,          200),
+    ("resource.delete",               401,      403,  403,          204),
+    ("workspace_role.grant",          401,      403,  403,          200),
+]
 
 
-def test_a_role_in_a_deleted_project_no_longer_counts(world):
-    admin = world.people["admin"]
-    project_delete(actor=world.owner, project=world.project)
+def _workspace_actor(w: World, name: str):
+    return {"anonymous": None, "user": w.people["outsider"], "project_owner": w.owner,
+            "workspace_admin": w.keeper}[name]
+
+
+def _client(actor):
+    from rest_framework.test import APIClient
+
+    return APIClient() if actor is None else client_for(actor)
+
+
+WORKSPACE_ACTIONS: dict[str, Callable] = {
+    "shared_calendar.list": (lambda c, w: c.get("/api/v1/calendars/"),
+                             lambda w, r: w.calendar.pk in [row["id"] for row in r.json()["results"]]),
+    "shared_calendar.retrieve": (lambda c, w: c.get(f"/api/v1/calendars/{w.calendar.pk}/"),
+                                 lambda w, r: r.json()["name"] == "Site week"),
+    "shared_calendar.create": (lambda c, w: c.post("/api/v1/calendars/", {"name": "Night shift"}, format="json"),
+                               lambda w, r: Calendar.objects.filter(name="Night shift", project=None).exists()),
+    "shared_calendar.update": (lambda c, w: c.patch(f"/api/v1/calendars/{w.calendar.pk}/", {"working_days": 1},
+                                                    format="json"),
+                               lambda w, r: Calendar.objects.get(pk=w.calendar.pk).working_days == 1),
+    "shared_calendar.exceptions": (
+        lambda c, w: c.patch(f"/api/v1/calendars/{w.calendar.pk}/",
+                             {"exceptions": [{"exc_start": "2026-01-05", "exc_end": "2026-12-31"}]}, format="json"),
+        lambda w, r: CalendarException.objects.filter(calendar=w.calendar).count() == 1),
+    "shared_calendar.delete": (lambda c, w: c.delete(f"/api/v1/calendars/{w.calendar.pk}/"),
+                               lambda w, r: _gone(Calendar, w.calendar.pk)),
+    "resource.list": (lambda c, w: c.get("/api/v1/resources/"),
+                      lambda w, r: [row["id"] for row in r.json()["results"]] == [w.crane.pk, w.digger.pk]),
+    "resource.retrieve": (lambda c, w: c.get(f"/api/v1/resources/{w.crane.pk}/"),
+                          lambda w, r: r.json()["name"] == "Crane"),
+    "resource.create": (lambda c, w: c.post("/api/v1/resources/", {"name": "Forklift"}, format="json"),
+                        lambda w, r: Resource.objects.filter(name="Forklift").exists()),
+    "resource.update": (lambda c, w: c.patch(f"/api/v1/resources/{w.crane.pk}/", {"max_units": "2.00"},
+                                             format="json"),
+                        lambda w, r: Resource.objects.get(pk=w.crane.pk).max_units == Decimal("2.00")),
+    "resource.link_user": (lambda c, w: c.patch(f"/api/v1/resources/{w.crane.pk}/",
+                                                {"user": w.people["member"].pk}, format="json"),
+                           lambda w, r: Resource.objects.get(pk=w.crane.pk).user_id == w.people["member"].pk),
+    "resource.delete": (lambda c, w: c.delete(f"/api/v1/resources/{w.crane.pk}/"),
+                        lambda w, r: _gone(Resource, w.crane.pk) and _gone(Assignment, w.booking.pk)),
+    "workspace_role.grant": (lambda c, w: c.put(f"/api/v1/users/{w.people['viewer'].pk}/workspace-role/",
+                                                {"workspace_role": 300}, format="json"),
+                             lambda w, r: type(w.owner).objects.get(pk=w.people["viewer"].pk).is_workspace_admin),
+}
+
+WORKSPACE_CASES = [
+    pytest.param(action, actor, expected, id=f"{action}-{actor}")
+    for action, *cells in WORKSPACE_MATRIX
+    for actor, expected in zip(WORKSPACE_ACTORS, cells)
+]
+
+
+def test_workspace_matrix_covers_every_action_once():
+    names = [row[0] for row in WORKSPACE_MATRIX]
+    assert len(names) == len(set(names)) and set(names) == set(WORKSPACE_ACTIONS)
+
+
+@pytest.mark.parametrize(("action", "actor_name", "expected"), WORKSPACE_CASES)
+def test_workspace_matrix(world, action, actor_name, expected):
+    call, effect = WORKSPACE_ACTIONS[action]
     before = db_state()
-    assert _workspace_writes(client_for(admin), world) == {"calendar": 403, "resource": 403}
-    assert db_state() == before
+
+    response = call(_client(_workspace_actor(world, actor_name)), world)
+
+    assert response.status_code == expected, (response.status_code, response.content[:300])
+    if 200 <= expected < 300:
+        assert effect(world, response), "the allowed request did not have its effect"
+        return
+    assert db_state() == before, "a refused request changed the database"
+    if expected == 403:
+        body = response.json()
+        assert body.get("code") == "permission_denied", body
+        assert "reference_count" not in body

@@ -115,9 +115,9 @@ def test_deleted_calendar_cannot_be_given_to_a_resource(owner, project, api):
     assert_nothing_written(before, "resource on a deleted calendar")
 
 
-def test_resources_need_scheduler_somewhere_to_write(project, members, outsider):
+def test_resources_are_written_by_workspace_administrators_only(project, members, outsider):
     before = db_state()
-    for user in (outsider, members["viewer"], members["member"]):
+    for user in (outsider, members["viewer"], members["member"], members["scheduler"], members["admin"]):
         assert_error(client_for(user).post(URL, {"name": "R"}, format="json"), 403)
-    assert_nothing_written(before, "resource by a non-scheduler")
-    assert client_for(members["scheduler"]).post(URL, {"name": "R"}, format="json").status_code == 201
+    assert_nothing_written(before, "resource by someone who is not a workspace administrator")
+    assert client_for(members["owner"]).post(URL, {"name": "R"}, format="json").status_code == 201

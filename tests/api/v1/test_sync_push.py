@@ -5,6 +5,8 @@ per batch, and the WatermelonDB row shape."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import uuid
 
 import pytest
@@ -14,7 +16,7 @@ from keelplan.planning.models import Dependency, WorkItem
 from keelplan.planning.services import dependency_create, task_create, task_delete, task_update
 from keelplan.sync.models import ChangeEvent, ChangeStream, SyncBatch
 
-from conftest import client_for
+from conftest import client_for, make_project
 
 from .contract import assert_error, db_state, json_body
 
@@ -723,3 +725,144 @@ def test_deleted_rows_given_as_bare_ids_or_uids(api, project, site):
     assert body["applied"]["tasks"]["deleted"] == sorted([a.pk, c.pk])
     assert not WorkItem.objects.filter(pk__in=[a.pk, c.pk]).exists()
     assert WorkItem.objects.filter(pk=site["b"].pk).exists()
+
+
+# ---------------------------------------------------------------- no existence oracle, uids per project
+
+NIL_UID = "00000000-0000-0000-0000-000000000000"
+
+
+def normalised(body: dict, *names) -> str:
+    """``body`` as text with each of ``names`` (an id or uid a batch named) written ``N``."""
+    text = json.dumps(body, sort_keys=True)
+    for name in names:
+        text = re.sub(rf"(?<![\w-]){re.escape(str(name))}(?![\w-])", "N", text)
+    return text
+
+
+@pytest.fixture(params=["outsider", "member-of-both"])
+def prober(request, owner, outsider, project):
+    """Someone pushing to a project of their own while naming rows of ``project``: a stranger to it, or its own
+    Owner (who may see those rows, but not use them in another project)."""
+    user = outsider if request.param == "outsider" else owner
+    own = make_project(user, name="Prober's own")
+    client = client_for(user)
+    return {"client": client, "project": own, "task": task_create(actor=user, project=own, name="Mine").pk,
+            "since": pull_timestamp(client, own)}
+
+
+def test_naming_another_projects_rows_answers_as_rows_that_do_not_exist(prober, site):
+    mine = prober["task"]
+    link = Dependency.objects.get(predecessor=site["a"], successor=site["b"])
+    probes = {
+        "task id": lambda ref: {"tasks": {"updated": [{"id": ref, "duration": 4}]}},
+        "task uid": lambda ref: {"tasks": {"updated": [{"uid": ref, "duration": 4}]}},
+        "deleted task": lambda ref: {"tasks": {"deleted": [ref]}},
+        "parent of a new task": lambda ref: {"tasks": {"created": [{"uid": new_uid(), "name": "X", "parent": ref}]}},
+        "parent of an edit": lambda ref: {"tasks": {"updated": [{"id": mine, "parent": ref}]}},
+        "predecessor": lambda ref: {"dependencies": {"created": [{"uid": new_uid(), "predecessor": ref,
+                                                                  "successor": mine}]}},
+        "successor": lambda ref: {"dependencies": {"created": [{"uid": new_uid(), "predecessor": mine,
+                                                                "successor": ref}]}},
+        "link id": lambda ref: {"dependencies": {"updated": [{"id": ref, "lag": 2}]}},
+        "link uid": lambda ref: {"dependencies": {"updated": [{"uid": ref, "lag": 2}]}},
+        "deleted link": lambda ref: {"dependencies": {"deleted": [ref]}},
+    }
+    for name, make in probes.items():
+        if name.startswith(("link", "deleted link")):
+            real = str(link.uid) if "uid" in name else link.pk
+        else:
+            real = str(site["a"].uid) if "uid" in name else site["a"].pk
+        absent = new_uid() if isinstance(real, str) else real + 10**6
+        before = fingerprint()
+        foreign = push(prober["client"], prober["project"], make(real), last_pulled_at=prober["since"])
+        missing = push(prober["client"], prober["project"], make(absent), last_pulled_at=prober["since"])
+        assert foreign.status_code == missing.status_code == 400, (name, json_body(foreign))
+        assert normalised(json_body(foreign), real) == normalised(json_body(missing), absent), name
+        assert_nothing_written(before, name)
+    assert (fresh(site["a"]).duration, fresh(site["a"]).lock_version) == (2, 0)
+
+
+def test_a_row_created_offline_with_a_uid_used_in_another_project_is_created(prober, site):
+    """Not a 409 (that would tell the uid exists somewhere), nor an update of the other project's row."""
+    link = Dependency.objects.get(predecessor=site["a"], successor=site["b"])
+    task_uid, link_uid = str(site["c"].uid), str(link.uid)
+    body = pushed(prober["client"], prober["project"], {
+        "tasks": {"created": [{"uid": task_uid, "name": "Same uid"}]},
+        "dependencies": {"created": [{"uid": link_uid, "predecessor": prober["task"], "successor": task_uid}]},
+    }, last_pulled_at=prober["since"])
+    [created] = body["applied"]["tasks"]["created"]
+    assert WorkItem.objects.filter(pk=created["id"], project=prober["project"], uid=task_uid).exists()
+    [new_link] = body["applied"]["dependencies"]["created"]
+    assert Dependency.objects.filter(pk=new_link["id"], project=prober["project"], uid=link_uid).exists()
+    assert (fresh(site["c"]).name, fresh(site["c"]).lock_version) == ("C", 0)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"tasks": {"created": [{"uid": NIL_UID, "name": "X"}]}}, "tasks.created[0].uid"),
+    ({"dependencies": {"created": [{"uid": NIL_UID, "predecessor": "b", "successor": "c"}]}},
+     "dependencies.created[0].uid"),
+    ({"tasks": {"created": [{"uid": "{" + new_uid() + "}", "name": "X"}]}}, "tasks.created[0].uid"),
+], ids=["nil-task", "nil-link", "braces"])
+def test_the_nil_uuid_is_refused_as_the_uid_of_a_row_created_offline(api, project, site, changes, field):
+    for row in changes.get("dependencies", {}).get("created", []):
+        row["predecessor"], row["successor"] = site["b"].pk, site["c"].pk
+    before = fingerprint()
+    assert_error(push(api, project, changes), 400, field=field, code="invalid")
+    assert_nothing_written(before, field)
+
+
+def test_a_batch_retried_with_its_id_in_capitals_is_replayed(api, project, site):
+    batch_id, since = new_uid(), pull_timestamp(api, project)
+    changes = {"tasks": {"updated": [{"id": site["a"].pk, "duration": 4}]}}
+    first = pushed(api, project, changes, client_batch_id=batch_id, last_pulled_at=since)
+    before = fingerprint()
+    for spelling in (batch_id.upper(), batch_id.replace("-", "")):
+        replay = push(api, project, changes, client_batch_id=spelling, last_pulled_at=since)
+        assert (replay.status_code, replay.get("Idempotent-Replay")) == (200, "true"), json_body(replay)
+        assert json_body(replay) == first
+    assert_nothing_written(before, "replays")
+    assert (fresh(site["a"]).duration, fresh(site["a"]).lock_version) == (4, 1)
+
+
+@pytest.mark.parametrize("last_pulled", ["never", "current"])
+@pytest.mark.parametrize("field", ["parent", "assignee"])
+def test_a_members_parent_or_assignee_change_is_refused_whatever_last_pulled_at_is(project, members, owner, site,
+                                                                                  last_pulled, field):
+    """Role checks come before conflicts: with ``last_pulled_at`` 0 every field counts as changed since, and the
+    change must still be a 403, not a conflict that tells the Member the server's value."""
+    member = members["member"]
+    # Both fields were written since the task was made, so with last_pulled_at 0 both count as changed since.
+    task_update(actor=owner, task=fresh(site["c"]), assignee=member, parent=site["b"])
+    client = client_for(member)
+    since = 0 if last_pulled == "never" else pull_timestamp(client, project)
+    value = {"parent": site["a"].pk, "assignee": owner.pk}[field]
+    before = fingerprint()
+    response = push(client, project, {"tasks": {"updated": [{"id": site["c"].pk, field: value}]}},
+                    last_pulled_at=since)
+    assert_error(response, 403, field=f"tasks.updated[0].{field}", code="permission_denied")
+    assert_nothing_written(before, field)
+    # Sending the value the task has already is no change and no refusal.
+    same = {"parent": site["b"].pk, "assignee": member.pk}[field]
+    body = pushed(client, project, {"tasks": {"updated": [{"id": site["c"].pk, field: same, "duration": 3}]}},
+                  last_pulled_at=since)
+    assert body["applied"]["tasks"]["updated"][0]["id"] == site["c"].pk
+
+
+def test_rows_a_role_may_not_create_are_refused_even_when_they_would_be_held_back(project, members, owner, site,
+                                                                                  someone_else):
+    """A new task under a task deleted meanwhile, or a new link duplicating one, is a conflict for someone who
+    may create them; for anyone else it is a 403 like any other row of theirs."""
+    client = client_for(members["member"])
+    since = pull_timestamp(client, project)
+    task_delete(actor=someone_else, task=fresh(site["c"]))
+    cases = [
+        ({"tasks": {"created": [{"uid": new_uid(), "name": "X", "parent": site["c"].pk}]}}, "tasks.created[0]"),
+        ({"dependencies": {"created": [{"uid": new_uid(), "predecessor": site["a"].pk,
+                                        "successor": site["b"].pk}]}}, "dependencies.created[0]"),
+    ]
+    for changes, field in cases:
+        before = fingerprint()
+        response = push(client, project, changes, last_pulled_at=since)
+        assert_error(response, 403, field=field, code="permission_denied")
+        assert_nothing_written(before, field)

@@ -41,13 +41,16 @@ def test_search_finds_by_username_and_full_name(owner, api):
         assert set(body) == ENVELOPE_KEYS
         return body["results"]
 
-    assert found("ghop") == [{"id": grace.pk, "username": "ghopper", "full_name": "Grace Hopper"}]
-    assert found("LOVELACE") == [{"id": ada.pk, "username": "alovelace", "full_name": "Ada Lovelace"}]
+    assert found("ghop") == [{"id": grace.pk, "username": "ghopper", "full_name": "Grace Hopper",
+                              "is_workspace_admin": False}]
+    assert found("LOVELACE") == [{"id": ada.pk, "username": "alovelace", "full_name": "Ada Lovelace",
+                                  "is_workspace_admin": False}]
     assert [row["id"] for row in found("hopper")] == [grace.pk]
     assert found("no such person") == []
     everyone = json_body(api.get(URL, {"page_size": 500}))
     assert everyone["count"] == 4
-    assert all(set(row) == {"id", "username", "full_name"} for row in everyone["results"])
+    assert all(set(row) == {"id", "username", "full_name", "is_workspace_admin"} for row in everyone["results"])
+    assert [row["is_workspace_admin"] for row in everyone["results"]].count(True) == 1  # the owner fixture
 
 
 def test_search_with_a_nul_byte_is_400_not_a_database_error(owner, api):

@@ -3,7 +3,9 @@
 Each row is parsed with the field objects of ``TaskSerializer`` and ``DependencySerializer``, so names, types,
 ranges and messages are those of ``POST /api/v1/tasks/`` and ``/dependencies/``; references (assignees,
 calendars, status/type/priority codes) are looked up with one query per kind instead of one per row, and the
-response is built from plain dicts because it can hold tens of thousands of rows.
+response is built from plain dicts because it can hold tens of thousands of rows. A reference that names a row
+the project may not use (another project's task or calendar, someone who is not a member) is refused in the
+same words as one that names nothing.
 """
 
 from __future__ import annotations
@@ -15,19 +17,19 @@ from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers
-from rest_framework.parsers import BaseParser
+from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.utils import json
 from rest_framework.views import APIView
 
+from keelplan.api.common.bodies import JSONBodyParser
+from keelplan.api.common.throttling import heavy
 from keelplan.api.v1 import serializers as s
-from keelplan.api.v1.fields import MAX_ID
-from keelplan.calendars.models import Calendar
+from keelplan.calendars.selectors import calendars_usable
 from keelplan.core.errors import InvalidInput
+from keelplan.core.validation import MAX_ID, parse_id, parse_uid
 from keelplan.planning.bulk import MAX_BULK_DEPENDENCIES, MAX_BULK_TASKS, TaskWritten, _as_uid, tasks_bulk_apply
 from keelplan.planning.models import ConstraintType, Priority, Status, WorkItem, WorkItemType
-from keelplan.portfolio.models import Role
+from keelplan.portfolio.models import Membership, Role
 from keelplan.portfolio.selectors import project_get
 from keelplan.scheduling.selectors import computed_fields, schedule_summary
 
@@ -36,8 +38,6 @@ User = get_user_model()
 COMPUTED_FIELDS = ("early_start", "early_finish", "late_start", "late_finish", "total_float", "free_float",
                    "is_critical")
 CODE_MODELS = {"status": Status, "type": WorkItemType, "priority": Priority}
-# A full 20,000-task, 50,000-link body is about 20 MB; Django's DATA_UPLOAD_MAX_MEMORY_SIZE stays in force elsewhere.
-MAX_BODY_BYTES = 64 * 1024 * 1024
 TASK_REFERENCE_SCHEMA = {
     "oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID},
               {"type": "string", "format": "uuid"}],
@@ -81,26 +81,12 @@ _gc_paused = _CollectorPause()
 
 # ---------------------------------------------------------------- parsing
 
-class BulkJSONParser(BaseParser):
-    """JSON read straight from the request stream with this endpoint's own size limit.
+class BulkJSONParser(JSONBodyParser):
+    """The shared JSON parser with the larger limit of this endpoint and sync push (``KEELPLAN_MAX_BULK_BODY_MB``):
+    a 10,000-task project is larger than the 2.5 MB every other endpoint takes. The request body middleware
+    reads a view's body up to the largest limit among its parsers."""
 
-    DRF's ``JSONParser`` reads ``request.body``, which Django caps at ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB) --
-    right for every other endpoint, but a 10,000-task project is larger than that.
-    """
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        if stream is None:
-            return {}
-        data = stream.read(MAX_BODY_BYTES + 1)
-        if len(data) > MAX_BODY_BYTES:
-            raise InvalidInput(f"The body is larger than {MAX_BODY_BYTES // 2**20} MB; send the rows in several "
-                               "requests.", code="body_too_large")
-        try:
-            return json.loads(data, parse_constant=json.strict_constant)
-        except ValueError as exc:
-            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+    limit_setting = "KEELPLAN_MAX_BULK_BODY_BYTES"
 
 
 def _fail(where: str, message: str) -> None:
@@ -117,28 +103,17 @@ def _run(field: serializers.Field, value, where: str):
         raise InvalidInput(messages[0], errors={where: messages}) from None
 
 
-def _object_id(value, where: str) -> int:
-    """An id the way ``ObjectField`` reads one: an integer (or digits), within range."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        _fail(where, f"Incorrect type. Expected an integer id, received {type(value).__name__}.")
-    try:
-        number = int(value)
-    except ValueError:
-        _fail(where, f"Incorrect type. Expected an integer id, received {type(value).__name__}.")
-    if not 1 <= number <= MAX_ID:
-        _fail(where, f"No such object: {value}.")
-    return number
-
-
 def _task_reference(value, where: str) -> int | uuid.UUID:
-    if isinstance(value, str) and not value.strip().isdigit():
+    """A task named by id or by uid. Any string of digits is read as an id, so ``parse_id`` refuses "５５" as an
+    id instead of it reading as a malformed uid."""
+    if (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value.isdigit()):
+        return parse_id(value, field=where)
+    if isinstance(value, str):
         try:
-            return uuid.UUID(value)
-        except ValueError:
-            _fail(where, "Expected a task id or the uid of a task created in this request.")
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        _fail(where, "Expected a task id or the uid of a task created in this request.")
-    return _object_id(value, where)
+            return parse_uid(value, field=where, allow_nil=True)
+        except InvalidInput:
+            pass
+    _fail(where, "Expected a task id or the uid of a task created in this request.")
 
 
 class _Parser:
@@ -151,38 +126,38 @@ class _Parser:
         self.task_read_only = {name for name, f in task_fields.items() if f.read_only} - {"id", "uid"}
         link_fields = s.DependencySerializer().fields
         self.link_fields = {name: f for name, f in link_fields.items() if not f.read_only}
-        self.link_read_only = {name for name, f in link_fields.items() if f.read_only} - {"id"}
-        self.uid_field = serializers.UUIDField()
+        self.link_read_only = {name for name, f in link_fields.items() if f.read_only} - {"id", "uid"}
         self._prefetch(tasks)
 
     def _prefetch(self, rows: list) -> None:
         """The rows every task may name, one query per kind."""
         rows = [r for r in rows if isinstance(r, dict)]
 
-        def ids(key):
+        def ids(key, rows=rows):
             found = set()
             for r in rows:
                 try:
-                    found.add(_object_id(r[key], key))
+                    found.add(parse_id(r[key], field=key))
                 except (KeyError, InvalidInput):  # absent, null or malformed: the row's own check reports it
                     pass
             return found
 
         assignees, calendars = ids("assignee"), ids("calendar")
-        self.users = User.objects.in_bulk(list(assignees)) if assignees else {}
-        self.calendars = Calendar.objects.in_bulk(list(calendars)) if calendars else {}
+        # Only what this project's rows may name is looked up, so anything else reads as missing.
+        members = Membership.objects.filter(project=self.project, user_id__in=assignees).values("user_id")
+        self.users = User.objects.filter(pk__in=members).in_bulk() if assignees else {}
+        self.calendars = calendars_usable(self.project).in_bulk(list(calendars)) if calendars else {}
         self.codes = {
             key: {row.code: row for row in model.objects.all()} if any(key in r for r in rows) else {}
             for key, model in CODE_MODELS.items()
         }
         # ``planned_start: null`` clears an SNET constraint, so it needs the edited task's current constraint.
         clears = [r for r in rows if "planned_start" in r and r["planned_start"] is None and "constraint_type" not in r]
-        clearing = {r["id"] for r in clears if isinstance(r.get("id"), int)}
+        clearing = ids("id", clears)
         self.constraint_of = dict(WorkItem.objects.filter(project=self.project, pk__in=clearing)
                                   .values_list("id", "constraint_type")) if clearing else {}
         # An edited row may name its task by uid instead (a sync push of a task created offline).
-        uids = {u for u in (_as_uid(r.get("uid") if r.get("id") is None else r["id"]) for r in clears
-                            if not isinstance(r.get("id"), int)) if u}
+        uids = {u for u in (_as_uid(r.get("uid") if r.get("id") is None else r["id"]) for r in clears) if u}
         self.constraint_of_uid = {str(uid): kind for uid, kind in WorkItem.objects.filter(
             project=self.project, uid__in=uids).values_list("uid", "constraint_type")} if uids else {}
 
@@ -198,24 +173,26 @@ class _Parser:
             at = f"{where}.{key}"
             if key == "id":
                 if edit:
-                    out["id"] = _object_id(value, at)
+                    out["id"] = parse_id(value, field=at)
             elif key == "uid":
                 if not edit:
-                    out["uid"] = _run(self.uid_field, value, at) if value is not None else None
+                    out["uid"] = parse_uid(value, field=at) if value is not None else None
             elif key == "lock_version":
                 if edit:
                     out["lock_version"] = _run(self.task_fields[key], value, at)
             elif key == "project":
-                if value is None or _object_id(value, at) != self.project.pk:
+                if value is None or parse_id(value, field=at) != self.project.pk:
                     _fail(at, "A task cannot move to another project." if edit
                           else f"Must be this project's id ({self.project.pk}) or left out.")
             elif key == "parent":
                 out["parent"] = None if value is None else _task_reference(value, at)
             elif key in ("assignee", "calendar"):
                 found = self.users if key == "assignee" else self.calendars
-                out[key] = None if value is None else found.get(_object_id(value, at))
+                out[key] = None if value is None else found.get(parse_id(value, field=at))
                 if value is not None and out[key] is None:
-                    _fail(at, f"No such object: {value}.")
+                    # The service's words for a non-member, for any user id: they tell nothing about who exists.
+                    _fail(at, "The assignee must be a member of the project." if key == "assignee"
+                          else f"No such object: {value}.")
             elif key in CODE_MODELS:
                 if value is None:
                     _fail(at, "This field may not be null.")
@@ -255,6 +232,10 @@ class _Parser:
             elif key == "id":
                 if value is not None:
                     _fail(at, "This endpoint only creates links; change one with PATCH /api/v1/dependencies/{id}/.")
+            elif key == "uid":
+                if partial:
+                    continue
+                out["uid"] = parse_uid(value, field=at) if value is not None else None
             elif key == "lock_version" or key in self.link_read_only:
                 continue
             elif key in self.link_fields:
@@ -303,8 +284,9 @@ class TaskReferenceField(serializers.Field):
 class TaskBulkTaskSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID,
                                   help_text="Edit this task of the project. Leave out to create a task.")
-    uid = serializers.UUIDField(required=False, help_text="Creating: the new task's uid (required), unique in the "
-                                                          "request and among all tasks.")
+    uid = serializers.UUIDField(required=False, help_text="Creating: the new task's uid (required; not the nil "
+                                                          "UUID), unique in the request and among the project's "
+                                                          "tasks.")
     lock_version = serializers.IntegerField(required=False, min_value=0,
                                             help_text="Editing: the version you read; 409 if the task moved on.")
     parent = TaskReferenceField(required=False, allow_null=True)
@@ -320,6 +302,9 @@ class TaskBulkTaskSerializer(serializers.Serializer):
 
 
 class TaskBulkDependencySerializer(serializers.Serializer):
+    uid = serializers.UUIDField(required=False, help_text="The new link's uid (not the nil UUID), unique in the "
+                                                          "request and among the project's links; made up if left "
+                                                          "out.")
     predecessor = TaskReferenceField()
     successor = TaskReferenceField()
 
@@ -376,6 +361,7 @@ class TaskBulkView(APIView):
         request=TaskBulkSerializer,
         responses=TaskBulkResultSerializer,
     )
+    @heavy("POST")
     def post(self, request, id):
         """Create and edit tasks and create links of the project, all or nothing, rescheduling once.
 

@@ -8,6 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from keelplan.api.common import bodies
 from keelplan.core import errors as domain
 
 STATUS_BY_ERROR = [
@@ -50,4 +51,13 @@ def not_found_view(request, exception=None, *args, **kwargs):
     return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
 
 
-__all__ = ["exception_handler", "domain_error_body", "not_found_view", "Http404"]
+def body_refused_response(refusal: bodies.BodyRefusal) -> JsonResponse:
+    """A body refused before any view ran (too large, too deep): ``{detail, code, <limit>}`` like every v1 error."""
+    return JsonResponse({"detail": refusal.detail, "code": refusal.code, **refusal.extra}, status=refusal.status)
+
+
+# The token endpoints and the schema live beside /api/v1/ and speak this dialect; a later dialect mounted inside
+# /api/ (/api/v3/) registers its own, longer prefix.
+bodies.register_dialect("/api/", body_refused_response)
+
+__all__ = ["exception_handler", "domain_error_body", "not_found_view", "body_refused_response", "Http404"]

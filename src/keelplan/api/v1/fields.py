@@ -8,21 +8,39 @@ MAX_ID = 2**63 - 1
 
 
 class ObjectField(serializers.PrimaryKeyRelatedField):
-    """A reference by integer id. Non-integers and out-of-range ids are a 400 naming the field, never a
-    database error."""
+    """A reference by integer id. Non-integers (and digits other than ASCII ones) and out-of-range ids are a 400
+    naming the field, never a database error.
+
+    ``scope(actor)`` narrows what may be referenced to what the requesting user may see: a row of a project they
+    are not a member of is answered exactly as an id that does not exist ("No such object"), so a reference
+    never tells anyone a row exists. Without a request to take the actor from, a scoped field finds nothing.
+    """
 
     default_error_messages = {
         "incorrect_type": "Incorrect type. Expected an integer id, received {data_type}.",
         "does_not_exist": "No such object: {pk_value}.",
     }
 
+    def __init__(self, *, scope=None, **kwargs):
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.scope is None:
+            return queryset
+        request = self.context.get("request") if isinstance(self.context, dict) else None
+        actor = getattr(request, "user", None)
+        if actor is None or not getattr(actor, "is_authenticated", False):
+            return queryset.none()
+        return self.scope(actor)
+
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (int, str)):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        try:
-            value = int(data)
-        except (TypeError, ValueError):
+        if isinstance(data, str) and not (data.isascii() and data.isdigit()):
             self.fail("incorrect_type", data_type=type(data).__name__)
+        value = int(data)
         if not 1 <= value <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(value)

@@ -8,10 +8,10 @@ from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 
 from keelplan.calendars.models import Calendar
+from keelplan.core.errors import InvalidInput
+from keelplan.core.validation import MAX_ID, parse_id
 from keelplan.planning.models import Dependency, DependencyType, WorkItem
 from keelplan.resources.models import Assignment, Resource
-
-MAX_ID = 2**63 - 1
 
 
 class StrictBooleanField(forms.Field):
@@ -32,16 +32,24 @@ class StrictBooleanFilter(filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class IdField(forms.Field):
+    """An id as ``parse_id`` reads one. Django's ``IntegerField`` would take ``５５``, `` 5``, ``+5`` and ``5.0`` as
+    5 and so filter on an id the client never wrote."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_id(value, field="")
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
-class IdFilter(filters.NumberFilter):
-    """An integer id; values outside the database's range are rejected instead of reaching SQL."""
+class IdFilter(filters.Filter):
+    """An integer id; anything else, or a value outside the database's range, is a 400 instead of reaching SQL."""
 
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
+    field_class = IdField
 
 
 class TaskFilter(filters.FilterSet):

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from urllib.parse import parse_qs
+
+from django.core import signing
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from keelplan.core.errors import InvalidInput
 
 MAX_PAGE_SIZE = 1000
 MAX_ID = 2**63 - 1
+_CURSOR_SALT = "keelplan.api.v1.list-cursor"
 
 
 class CursorPage(pagination.CursorPagination):
@@ -29,31 +38,40 @@ class CursorPage(pagination.CursorPagination):
             raise ValidationError({"page_size": [f"Must be between 1 and {self.max_page_size}."]})
         return size
 
-    def decode_cursor(self, request):
-        # DRF accepts any position string and lets the database choke on it (a 500); pages are ordered
-        # by integer id, so a cursor that does not carry one is as invalid as undecodable text.
-        cursor = super().decode_cursor(request)
-        if cursor is None:
-            return None
-        if cursor.position is None and not cursor.reverse and not cursor.offset:
-            if request.query_params.get(self.cursor_query_param):
-                raise NotFound(self.invalid_cursor_message)
-            return None
+    def encode_cursor(self, cursor):
+        # DRF's cursor is readable base64 a client can edit (a huge offset is a slow query, any position a
+        # probe); ours is signed, so only a cursor this server handed out is followed. Pages are ordered by the
+        # unique id, so DRF never hands out an offset here: the position and the direction are all there is.
+        fields = {"r": "1"} if cursor.reverse else {}
         if cursor.position is not None:
-            try:
-                position = int(cursor.position)
-            except ValueError:
-                raise NotFound(self.invalid_cursor_message) from None
-            if not -MAX_ID <= position <= MAX_ID:
-                raise NotFound(self.invalid_cursor_message)
-        return cursor
+            fields["p"] = str(cursor.position)
+        text = "&".join(f"{key}={value}" for key, value in fields.items())
+        payload = base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii").rstrip("=")
+        token = signing.Signer(salt=_CURSOR_SALT, sep=".").sign(payload)
+        return replace_query_param(self.base_url, self.cursor_query_param, token)
+
+    def decode_cursor(self, request):
+        token = request.query_params.get(self.cursor_query_param)
+        if not token:
+            return None
+        try:
+            payload = signing.Signer(salt=_CURSOR_SALT, sep=".").unsign(token)
+            text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("ascii")
+            fields = {key: values[0] for key, values in parse_qs(text, keep_blank_values=True).items()}
+            position = int(fields["p"])
+        except (signing.BadSignature, binascii.Error, UnicodeDecodeError, KeyError, ValueError):
+            raise NotFound(self.invalid_cursor_message) from None
+        # Every cursor handed out names a row's id; checked although signed, in case the secret key leaks.
+        if set(fields) - {"p", "r"} or fields.get("r", "1") != "1" or not 1 <= position <= MAX_ID:
+            raise NotFound(self.invalid_cursor_message)
+        return pagination.Cursor(offset=0, reverse="r" in fields, position=str(position))
 
     def paginate_queryset(self, queryset, request, view=None):
         self.count = queryset.count()
         try:
             return super().paginate_queryset(queryset, request, view)
         except NotFound:
-            raise ValidationError({"cursor": ["Invalid cursor."]}) from None
+            raise InvalidInput("Invalid cursor.", field="cursor", code="invalid_cursor") from None
 
     def get_paginated_response(self, data):
         return Response({"count": self.count, "next": self.get_next_link(), "previous": self.get_previous_link(),

@@ -38,6 +38,9 @@ ERROR_DESCRIPTIONS = {
     "403": "Your role in the project does not allow this.",
     "404": "Not found, soft-deleted, or not visible to you.",
     "409": "Conflict with the current state: a stale lock_version, a duplicate, or a row still in use.",
+    "413": "The request body is larger than the endpoint's limit (code body_too_large, limit_bytes).",
+    "429": "Too many heavy requests running, yours or the server's (code too_many_heavy_requests); retry after "
+           "the Retry-After header's seconds.",
 }
 
 
@@ -100,8 +103,12 @@ class KeelplanAutoSchema(AutoSchema):
         codes = ["401"]
         if is_write or has_query:
             codes.append("400")
+        if is_write:
+            codes.append("413")
         if is_write and not is_token_endpoint:
-            codes += ["403", "409"]
+            codes += ["403", "409", "429"]
+        elif self.path.endswith("/sync/"):
+            codes.append("429")
         if has_path:
             codes.append("404")
         return codes

@@ -16,17 +16,42 @@ from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.resources.models import MAX_UNITS, MIN_UNITS, Assignment, Resource
 from keelplan.scheduling.selectors import ScheduleReader
 from keelplan.api.v1.fields import CodeField, ObjectField, StrictIntegerField
+from keelplan.calendars.selectors import calendar_list
+from keelplan.core.workspace import is_workspace_admin
+from keelplan.portfolio.selectors import project_ids_visible, projects_visible
 
 User = get_user_model()
 ROLE_CHOICES = [r.value for r in Role]
 
 
+# What a reference may name: rows the requesting user can see (see ``ObjectField``).
+def _visible_projects(actor):
+    return projects_visible(actor)
+
+
+def _visible_work_items(actor):
+    return WorkItem.objects.filter(project_id__in=project_ids_visible(actor))
+
+
+def _visible_calendars(actor):
+    return calendar_list(actor=actor)
+
+
+def _active_users(actor):
+    return User.objects.filter(is_active=True)
+
+
 class UserSummarySerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(source="display_name", read_only=True)
+    is_workspace_admin = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = User
-        fields = ["id", "username", "full_name"]
+        fields = ["id", "username", "full_name", "is_workspace_admin"]
+
+
+class WorkspaceRoleSerializer(serializers.Serializer):
+    workspace_role = serializers.ChoiceField(choices=[1, 300], help_text="1 user, 300 workspace administrator.")
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -35,8 +60,19 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "full_name", "email", "is_staff", "date_joined"]
+        fields = ["id", "username", "full_name", "email", "is_staff", "workspace_role", "workspace_role_label",
+                  "date_joined"]
         read_only_fields = fields
+
+    workspace_role = serializers.SerializerMethodField(help_text="1 user, 300 workspace administrator (writes shared "
+                                                                 "calendars and resources).")
+    workspace_role_label = serializers.SerializerMethodField()
+
+    def get_workspace_role(self, obj) -> int:
+        return 300 if obj.is_workspace_admin else obj.workspace_role
+
+    def get_workspace_role_label(self, obj) -> str:
+        return "Workspace administrator" if obj.is_workspace_admin else "User"
 
 
 class MemberUserSerializer(serializers.ModelSerializer):
@@ -78,20 +114,31 @@ class CalendarSerializer(serializers.ModelSerializer):
     exceptions = CalendarExceptionSerializer(many=True, required=False,
                                              help_text="Non-working (or, with is_working, working) date ranges. "
                                                        "Writing replaces the whole list.")
+    project = ObjectField(queryset=Project.objects.all(), scope=_visible_projects, required=False, allow_null=True,
+                          help_text="Null for a calendar the whole workspace shares (written by workspace "
+                                    "administrators); a project's id for a calendar of that project's own (written "
+                                    "by its Admins, seen and used only there). Set on create only.")
     lock_version = serializers.IntegerField(required=False, min_value=0)
 
     class Meta:
         model = Calendar
-        fields = ["id", "uid", "name", "working_days", "hours_per_day", "timezone", "exceptions", "lock_version",
-                  "created_at", "updated_at"]
+        fields = ["id", "uid", "name", "project", "working_days", "hours_per_day", "timezone", "exceptions",
+                  "lock_version", "created_at", "updated_at"]
         read_only_fields = ["id", "uid", "created_at", "updated_at"]
+
+    def validate_project(self, value):
+        if self.instance is not None and (value.pk if value else None) != self.instance.project_id:
+            raise serializers.ValidationError("A calendar stays with the project it was made for (or shared); "
+                                              "copy it instead.")
+        return value
 
 
 # ---------------------------------------------------------------- projects and members
 
 class ProjectSerializer(serializers.ModelSerializer):
-    parent = ObjectField(queryset=Project.objects.all(), required=False, allow_null=True)
-    calendar = ObjectField(queryset=Calendar.objects.all(), required=False, allow_null=True)
+    parent = ObjectField(queryset=Project.objects.all(), scope=_visible_projects, required=False, allow_null=True)
+    calendar = ObjectField(queryset=Calendar.objects.all(), scope=_visible_calendars, required=False,
+                           allow_null=True)
     identifier = serializers.RegexField(r"^[a-z][a-z0-9_-]{0,99}$", max_length=100, required=False,
                                         error_messages={"invalid": "Use lower-case letters, digits, '-' and '_', "
                                                                    "starting with a letter."})
@@ -208,10 +255,11 @@ def _code(instance, name: str) -> str | None:
 
 
 class TaskSerializer(serializers.ModelSerializer):
-    project = ObjectField(queryset=Project.objects.all())
-    parent = ObjectField(queryset=WorkItem.objects.all(), required=False, allow_null=True)
-    assignee = ObjectField(queryset=User.objects.all(), required=False, allow_null=True)
-    calendar = ObjectField(queryset=Calendar.objects.all(), required=False, allow_null=True)
+    project = ObjectField(queryset=Project.objects.all(), scope=_visible_projects)
+    parent = ObjectField(queryset=WorkItem.objects.all(), scope=_visible_work_items, required=False, allow_null=True)
+    assignee = ObjectField(queryset=User.objects.all(), scope=_active_users, required=False, allow_null=True)
+    calendar = ObjectField(queryset=Calendar.objects.all(), scope=_visible_calendars, required=False,
+                           allow_null=True)
     status = CodeField(slug_field="code", queryset=Status.objects.all(), required=False)
     type = CodeField(slug_field="code", queryset=WorkItemType.objects.all(), required=False)
     priority = CodeField(slug_field="code", queryset=Priority.objects.all(), required=False)
@@ -320,8 +368,8 @@ class ScheduleSummarySerializer(serializers.Serializer):
 
 
 class DependencySerializer(serializers.ModelSerializer):
-    predecessor = ObjectField(queryset=WorkItem.objects.all())
-    successor = ObjectField(queryset=WorkItem.objects.all())
+    predecessor = ObjectField(queryset=WorkItem.objects.all(), scope=_visible_work_items)
+    successor = ObjectField(queryset=WorkItem.objects.all(), scope=_visible_work_items)
     dep_type = serializers.ChoiceField(choices=DependencyType.choices, required=False, default=DependencyType.FS)
     lag = StrictIntegerField(min_value=-36525, max_value=36525, required=False, default=0,
                              help_text="Lag in lag_unit (elapsed calendar days unless told); negative is a lead.")
@@ -339,9 +387,12 @@ class DependencySerializer(serializers.ModelSerializer):
 # ---------------------------------------------------------------- resources
 
 class ResourceSerializer(serializers.ModelSerializer):
-    user = ObjectField(queryset=User.objects.all(), required=False, allow_null=True)
-    calendar = ObjectField(queryset=Calendar.objects.all(), required=False, allow_null=True)
-    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    user = ObjectField(queryset=User.objects.all(), scope=_active_users, required=False, allow_null=True)
+    calendar = ObjectField(queryset=Calendar.objects.all(), scope=_visible_calendars, required=False,
+                           allow_null=True)
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254,
+                                   help_text="Shown only to workspace administrators and to the person the "
+                                             "resource is; \"\" to everyone else.")
     job_role = serializers.CharField(required=False, allow_blank=True, max_length=120)
     max_units = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=MIN_UNITS, max_value=MAX_UNITS,
                                          required=False)
@@ -358,9 +409,17 @@ class ResourceSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return bool(request and obj.user_id and obj.user_id == request.user.pk)
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        actor = getattr(request, "user", None)
+        if not (is_workspace_admin(actor) or (instance.user_id and actor is not None and instance.user_id == actor.pk)):
+            data["email"] = ""  # every signed-in user lists resources; their addresses are not for harvesting
+        return data
+
 
 class TaskResourceSerializer(serializers.ModelSerializer):
-    task = ObjectField(source="work_item", queryset=WorkItem.objects.all())
+    task = ObjectField(source="work_item", queryset=WorkItem.objects.all(), scope=_visible_work_items)
     resource = ObjectField(queryset=Resource.objects.all())
     resource_name = serializers.CharField(source="resource.name", read_only=True)
     units = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=MIN_UNITS, max_value=MAX_UNITS,

@@ -18,8 +18,9 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from keelplan.api.v1 import serializers as s
-from keelplan.api.v1.bulk import _fail, _object_id, _Parser, _task_reference
+from keelplan.api.v1.bulk import _fail, _Parser, _task_reference
 from keelplan.calendars.models import CalendarException
+from keelplan.core.validation import parse_uid, parse_whole_number
 from keelplan.planning.models import ConstraintType, Dependency, Priority, Status, WorkItem, WorkItemType
 from keelplan.portfolio.selectors import with_my_role
 from keelplan.sync.push import MAX_PUSH_ROWS, PUSHABLE, PushResult, PushRow, sync_push
@@ -38,13 +39,7 @@ def _number(request, name: str, default: int, *, low: int, high: int, alias: str
         raw = request.query_params.get(alias)
     if raw in (None, ""):
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        _fail(name, "A whole number is required.")
-    if not low <= value <= high:
-        _fail(name, f"Must be between {low} and {high}.")
-    return value
+    return parse_whole_number(raw, field=name, low=low, high=high)
 
 
 def pull(request, project) -> Response:
@@ -209,7 +204,9 @@ def push(request, project) -> Response:
     if isinstance(last_pulled_at, bool) or not isinstance(last_pulled_at, int) or not 0 <= last_pulled_at <= MAX_INT:
         _fail("last_pulled_at", "Must be zero or the timestamp of your last pull.")
     changes = _changes(body.get("changes"), project)
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    # The id as the UUID it is: a retry that spells it in other letters is the same batch.
+    digest = hashlib.sha256(json.dumps({**body, "client_batch_id": str(batch_id)}, sort_keys=True,
+                                       default=str).encode()).hexdigest()
     answer, replayed = sync_push(actor=request.user, project=project, client_batch_id=batch_id,
                                  last_pulled_at=last_pulled_at, changes=changes, digest=digest,
                                  render=lambda result: _answer(result, batch_id, request))
@@ -220,10 +217,7 @@ def push(request, project) -> Response:
 def _batch_id(value) -> uuid.UUID:
     if value is None:
         _fail("client_batch_id", "This field is required: a new UUID for every batch, the same one on retries.")
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        _fail("client_batch_id", "Must be a valid UUID.")
+    return parse_uid(value, field="client_batch_id", allow_nil=True)
 
 
 def _changes(value, project) -> dict:
@@ -287,15 +281,15 @@ def _row(parser: _Parser, name: str, kind: str, i: int, raw) -> PushRow:
             _fail(f"{where}.id", "A row created offline has no id yet; name it by its uid.")
         if raw.get("uid") is None:
             _fail(f"{where}.uid", "This field is required: the uid (a UUID) the client gave the new row.")
-        row.uid = _uid(raw["uid"], f"{where}.uid")
+        row.uid = parse_uid(raw["uid"], field=f"{where}.uid")
     elif raw.get("id") is not None:
         reference = _task_reference(raw["id"], f"{where}.id")
         if isinstance(reference, uuid.UUID):
             row.uid = reference
         else:
-            row.id = _object_id(raw["id"], f"{where}.id")
+            row.id = reference
     elif raw.get("uid") is not None:
-        row.uid = _uid(raw["uid"], f"{where}.uid")
+        row.uid = parse_uid(raw["uid"], field=f"{where}.uid", allow_nil=True)
     else:
         _fail(f"{where}.id", "This field is required: the row's id, or the uid it was created with.")
     if kind == "deleted":
@@ -311,13 +305,6 @@ def _row(parser: _Parser, name: str, kind: str, i: int, raw) -> PushRow:
         parsed = parser.dependency(i, fields, where=where, partial=kind != "created")
     row.fields, row.client = parsed, fields
     return row
-
-
-def _uid(value, where: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        _fail(where, "Must be a valid UUID.")
 
 
 def _merged_values(result: PushResult, context: dict) -> dict[str, dict]:

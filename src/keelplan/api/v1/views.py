@@ -13,7 +13,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from keelplan.accounts import services as account_services
 from keelplan.accounts.selectors import user_search
+from keelplan.api.common.throttling import heavy
 from keelplan.api.v1 import serializers as s, sync as sync_api
 from keelplan.api.v1.bulk import BulkJSONParser
 from keelplan.api.v1.filters import CalendarFilter, DependencyFilter, ResourceFilter, TaskFilter, TaskResourceFilter
@@ -134,6 +136,8 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.UserSummarySerializer
 
     def get_queryset(self):
+        if self.action == "workspace_role":
+            return user_search(actor=self.request.user)
         search = self.request.query_params.get("search", "")
         if "\x00" in search:  # PostgreSQL cannot compare text with NUL in it; refuse it here rather than 500
             raise drf_serializers.ValidationError({"search": ["Null characters are not allowed."]})
@@ -148,6 +152,20 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def me(self, request):
         return Response(s.MeSerializer(request.user).data)
 
+    @extend_schema(request=s.WorkspaceRoleSerializer, responses=s.UserSummarySerializer,
+                   summary="Make someone a workspace administrator, or an ordinary user again (workspace "
+                           "administrators only).")
+    @action(detail=True, methods=["put"], url_path="workspace-role", pagination_class=None, filter_backends=[])
+    def workspace_role(self, request, pk=None):
+        user = self.get_queryset().filter(pk=pk).first()
+        if user is None:
+            raise NotFound("User not found.")
+        serializer = s.WorkspaceRoleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = account_services.user_set_workspace_role(
+            actor=request.user, user=user, role=serializer.validated_data["workspace_role"])
+        return Response(s.UserSummarySerializer(user).data)
+
 
 # ---------------------------------------------------------------- calendars
 
@@ -161,6 +179,11 @@ class CalendarViewSet(ServiceViewSet):
 
     def get_queryset(self):
         return calendar_list(actor=self.request.user).order_by("id")
+
+    def service_kwargs(self, data):
+        if self.action in ("update", "partial_update"):
+            data.pop("project", None)  # the serializer refused a change; the same value is no change
+        return super().service_kwargs(data)
 
 
 # ---------------------------------------------------------------- projects and members
@@ -196,6 +219,7 @@ class ProjectViewSet(ServiceViewSet):
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[],
             parser_classes=[BulkJSONParser])
+    @heavy("GET", "POST")
     def sync(self, request, pk=None):
         """Offline sync. ``GET``: the rows created, changed or deleted since ``last_pulled_at``, in pages whose
         cursor pins the pull's ``timestamp``. ``POST``: a batch of task and dependency changes made offline."""
@@ -209,6 +233,7 @@ class ProjectViewSet(ServiceViewSet):
     @extend_schema(methods=["POST"], request=None, responses=s.ScheduleSummarySerializer,
                    summary="Recompute the schedule from a fresh read of every input (Scheduler and above).")
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    @heavy("POST")
     def schedule(self, request, pk=None):
         """The project's computed schedule. Dates are recomputed on every write that can move them; ``POST``
         forces a full recomputation from the stored inputs."""
