@@ -296,3 +296,9 @@ def test_nobody_but_a_workspace_administrator_grants_the_role(harbour, keeper):
     assert_error(client_for(keeper).put(url, {"workspace_role": 2}, format="json"), 400, field="workspace_role")
     assert_error(client_for(keeper).put("/api/v1/users/999999/workspace-role/", {"workspace_role": 300},
                                         format="json"), 404)
+
+
+@pytest.mark.parametrize("pk", ["null,null", "abc", "５５"])
+def test_a_user_path_that_is_not_an_id_is_404(keeper, pk):
+    assert_error(client_for(keeper).put(f"/api/v1/users/{pk}/workspace-role/", {"workspace_role": 1},
+                                        format="json"), 404)

@@ -134,6 +134,7 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """People: who am I, and finding people to add as members."""
 
     serializer_class = s.UserSummarySerializer
+    lookup_value_regex = ID_REGEX
 
     def get_queryset(self):
         if self.action == "workspace_role":
