@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-MAX_ID = 2**63 - 1
+from keelplan.core.errors import InvalidInput
+from keelplan.core.validation import parse_id
 
 
 class ObjectField(serializers.PrimaryKeyRelatedField):
@@ -36,13 +37,10 @@ class ObjectField(serializers.PrimaryKeyRelatedField):
         return self.scope(actor)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, (int, str)):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        if isinstance(data, str) and not (data.isascii() and data.isdigit()):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        value = int(data)
-        if not 1 <= value <= MAX_ID:
-            self.fail("does_not_exist", pk_value=data)
+        try:
+            value = parse_id(data, field=self.field_name)  # the one reading of an id, shared with bulk and push
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.message, code="invalid") from None
         return super().to_internal_value(value)
 
 

@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from keelplan.core.errors import InvalidInput
+from keelplan.core.validation import MAX_ID
 
 MAX_PAGE_SIZE = 1000
-MAX_ID = 2**63 - 1
 _CURSOR_SALT = "keelplan.api.v1.list-cursor"
 
 
