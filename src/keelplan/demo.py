@@ -205,7 +205,7 @@ LINKS = (
     ("snagging", "practical_completion", "FS", 0, "ed"),
     ("hvac_commissioning", "om_manuals", "FS", 0, "ed"),
     ("practical_completion", "training", "FS", 0, "ed"),
-    ("training", "move_in", "FS", 3, "ed"),
+    ("training", "move_in", "FS", 2, "ed"),
     ("move_in", "security", "SF", 0, "ed"),
     ("move_in", "close_out", "FS", 0, "ed"),
     ("om_manuals", "close_out", "FS", 0, "ed"),

@@ -74,6 +74,39 @@ def test_values_close_to_valid_are_still_refused(build, field):
     assert _raises(InvalidInput, build).field == field
 
 
+def test_an_actual_finish_without_an_actual_start_is_accepted():
+    """As TruePPM accepts it: the task is complete, when it started was not recorded. Only a finish before a
+    recorded start is refused."""
+    done = Task("A", 3, percent_complete=100, actual_finish=D(2026, 1, 7))
+    assert (done.actual_start, done.actual_finish, done.is_complete, done.is_started) == (None, D(2026, 1, 7),
+                                                                                         True, False)
+    p = ProjectInput(start=MON, tasks=[done, Task("B", 2)], links=[Link("A", "B")])
+    assert not p._task_columns.plain[0]  # the engine looks at its progress
+    q = ProjectInput(start=MON, tasks=[Task("A", 3), Task("B", 2)], links=[Link("A", "B")]).evolve(tasks=[done])
+    assert q.tasks[0] == done and not q._task_columns.plain[0]
+    schedule(p)
+    err = _raises(InvalidInput, lambda: Task("A", 3, actual_start=D(2026, 1, 8), actual_finish=D(2026, 1, 7)))
+    assert (err.task, err.field) == ("A", "actual_finish")
+
+
+def test_the_inputs_use_the_limits_module():
+    from keelplan.engine import inputs, limits
+
+    assert inputs.MAX_DURATION == limits.MAX_DURATION_DAYS == 36525
+    assert inputs.MAX_LAG_DAYS == limits.MAX_LAG_DAYS == 36525
+    assert Task("A", limits.MAX_DURATION_DAYS).duration == 36525
+    assert Link("A", "B", lag=-limits.MAX_LAG_DAYS).lag == -36525
+
+
+def test_the_limits_module_examples_run():
+    import doctest
+
+    from keelplan.engine import limits
+
+    failed, attempted = doctest.testmod(limits, verbose=False, report=False)
+    assert (failed, attempted > 0) == (0, True)
+
+
 def test_enum_members_values_and_int_subclasses_are_accepted():
     import enum
 

@@ -12,8 +12,11 @@ finish (FF, SF) given the predecessor's dates, from the rules in cpm.py's docstr
 * Elapsed lags move the reference day by L calendar days (FS from the day after the finish), then take the
   successor's first working day on or after it. Percent lags become working days, rounded half up.
 
-A milestone sits at the start or the end of its day and the result dates do not say which, so links touching a
-milestone are checked with the weaker of the two readings.
+A task occupies at least its start day (TruePPM's convention): a milestone (duration 0) sits on one day and
+takes part in links exactly as a one-day task does, so the checker reads every milestone as a one-day task.
+
+A link is *driving* (TruePPM's reading) when its predecessor cannot slip one working day of its own calendar
+without the link moving the successor's early date.
 """
 
 from __future__ import annotations
@@ -118,16 +121,8 @@ def link_holds(link, project, cals, s_p, f_p, s_s, f_s):
     pred, succ = by_id[link.predecessor], by_id[link.successor]
     cal = cals[succ.calendar or project.calendar]
     lag = lag_days(link, by_id)
-    if pred.duration == 0 and link.type.value in ("FS", "FF"):
-        # weaker reading: a milestone at the start of day m acts like a finish on the day before m
-        f_p = f_p - ONE
     finish, day = requirement(link, lag, s_p, f_p, cal)
-    if finish:
-        return f_s >= day
-    if succ.duration == 0 and s_s < day:
-        # a milestone at the end of its day m stands for a start on the next working day
-        return cal.on_or_after(s_s + ONE) >= day
-    return s_s >= day
+    return f_s >= day if finish else s_s >= day
 
 
 # ------------------------------------------------------------------ random networks
@@ -202,10 +197,10 @@ def test_every_link_holds_on_early_and_late_dates(project):
 
 
 @SETTINGS
-@given(networks(min_duration=1))
+@given(networks())
 def test_early_dates_equal_an_independent_forward_pass(project):
-    # Without milestones the early start is exactly the latest of: the project start, SNET, and every link's
-    # requirement; then late enough that FNET and finish-bound links are met.
+    # The early start is exactly the latest of: the project start, SNET, and every link's requirement; then late
+    # enough that FNET and finish-bound links are met. A milestone is placed as a one-day task.
     r = schedule(project)
     cals = model(project)
     by_id = {t.id: t for t in project.tasks}
@@ -226,9 +221,10 @@ def test_early_dates_equal_an_independent_forward_pass(project):
                     finishes.append(day)
                 else:
                     start = max(start, cal.on_or_after(day))
+        days = max(t.duration, 1)
         if finishes:
-            start = max(start, cal.on_or_before(cal.on_or_after(max(finishes)), t.duration))
-        got[t.id] = (start, cal.on_or_after(start, t.duration))
+            start = max(start, cal.on_or_before(cal.on_or_after(max(finishes)), days))
+        got[t.id] = (start, cal.on_or_after(start, days))
         assert (r[t.id].early_start, r[t.id].early_finish) == got[t.id], t
     assert r.project_finish == max(f for _, f in got.values())
 
@@ -242,16 +238,13 @@ def test_durations_floats_and_project_start(project):
         x = r[t.id]
         cal = task_cal(project, cals, t)
         assert x.early_start >= project.start
-        if t.duration:
-            # early finish - early start spans exactly `duration` working days of the task calendar
-            assert cal.works(x.early_start) and cal.works(x.early_finish)
-            assert cal.count(x.early_start, x.early_finish + ONE) == t.duration
-            assert cal.count(x.late_start, x.late_finish + ONE) == t.duration
-            # total float = LS - ES = LF - EF in working days of the task calendar
-            assert x.total_float == cal.count(x.early_start, x.late_start) == cal.count(x.early_finish, x.late_finish)
-        else:
-            assert x.early_start == x.early_finish and x.late_start == x.late_finish
-            assert abs(x.total_float - cal.count(x.early_start, x.late_start)) <= 1
+        # early finish - early start spans exactly `duration` working days of the task calendar (a milestone:
+        # its one day)
+        assert cal.works(x.early_start) and cal.works(x.early_finish)
+        assert cal.count(x.early_start, x.early_finish + ONE) == max(t.duration, 1)
+        assert cal.count(x.late_start, x.late_finish + ONE) == max(t.duration, 1)
+        # total float = LS - ES = LF - EF in working days of the task calendar
+        assert x.total_float == cal.count(x.early_start, x.late_start) == cal.count(x.early_finish, x.late_finish)
         assert x.total_float >= 0  # nothing here can break logic
         assert 0 <= x.free_float <= x.total_float
         assert x.is_critical == (x.total_float <= 0)
@@ -259,8 +252,10 @@ def test_durations_floats_and_project_start(project):
 
 
 @SETTINGS
-@given(networks(min_duration=1))
-def test_driving_predecessors_are_the_tight_links(project):
+@given(networks())
+def test_driving_predecessors_are_the_links_with_no_slack(project):
+    # A link drives when slipping its predecessor to the next working day of the predecessor's own calendar
+    # would make the link ask for a later date than its successor has.
     r = schedule(project)
     cals = model(project)
     by_id = {t.id: t for t in project.tasks}
@@ -270,27 +265,40 @@ def test_driving_predecessors_are_the_tight_links(project):
         for lk in project.links:
             if lk.successor == t.id:
                 p = r[lk.predecessor]
-                finish, day = requirement(lk, lag_days(lk, by_id), p.early_start, p.early_finish, cal)
+                pcal = task_cal(project, cals, by_id[lk.predecessor])
+                slipped = pcal.on_or_after(p.early_start + ONE), pcal.on_or_after(p.early_finish + ONE)
+                finish, day = requirement(lk, lag_days(lk, by_id), *slipped, cal)
                 mine = r[t.id].early_finish if finish else r[t.id].early_start
-                if cal.on_or_after(day) == mine:
+                if cal.on_or_after(day) > mine:
                     tight.add(lk.predecessor)
         assert set(r[t.id].driving_predecessors) == tight, t.id
 
 
+def _is_topological(path, project):
+    at = {tid: k for k, tid in enumerate(path)}
+    return all(at[lk.predecessor] < at[lk.successor] for lk in project.links
+               if lk.predecessor in at and lk.successor in at)
+
+
 @SETTINGS
 @given(networks())
-def test_critical_path_is_an_unbroken_driving_chain(project):
+def test_critical_path_is_every_critical_task_in_topological_order(project):
     r = schedule(project)
     path = r.critical_path
     assert path, "a project without breaking constraints always has a critical task at its finish"
-    assert r[path[-1]].early_finish == r.project_finish
-    assert r[path[0]].driving_predecessors == () or not any(
-        r[p].is_critical for p in r[path[0]].driving_predecessors)
-    for a, b in itertools.pairwise(path):
-        assert a in r[b].driving_predecessors
-    for tid in path:
-        assert r[tid].is_critical and r[tid].total_float <= 0
+    assert set(path) == {t.id for t in project.tasks if r[t.id].is_critical}
     assert len(set(path)) == len(path)
+    assert _is_topological(path, project)
+    # ... ending at a task that sets the project finish
+    assert r[path[-1]].early_finish == r.project_finish
+    # ... in the order of a walk over the whole network that, of the tasks whose predecessors have all been
+    # walked, always takes the one with the earliest (early start, id) next (TruePPM's order)
+    left, walk = {t.id for t in project.tasks}, []
+    while left:
+        free = [c for c in left if not any(lk.successor == c and lk.predecessor in left for lk in project.links)]
+        walk.append(min(free, key=lambda c: (r[c].early_start, c)))
+        left.remove(walk[-1])
+    assert list(path) == [tid for tid in walk if r[tid].is_critical]
 
 
 @SETTINGS
@@ -303,19 +311,18 @@ def test_breaking_constraints_keep_the_basic_invariants(project):
     for t in project.tasks:
         x = r[t.id]
         cal = task_cal(project, cals, t)
-        assert x.free_float <= x.total_float
+        assert 0 <= x.free_float <= max(x.total_float, 0)
         assert x.is_critical == (x.total_float <= 0)
-        if t.duration:
-            assert cal.count(x.early_start, x.early_finish + ONE) == t.duration
-            assert cal.count(x.late_start, x.late_finish + ONE) == t.duration
-            assert x.total_float == cal.count(x.early_finish, x.late_finish)
+        assert cal.count(x.early_start, x.early_finish + ONE) == max(t.duration, 1)
+        assert cal.count(x.late_start, x.late_finish + ONE) == max(t.duration, 1)
+        assert x.total_float == cal.count(x.early_finish, x.late_finish)
         if t.constraint.value == "MSO":
             assert x.early_start == x.late_start == cal.on_or_after(t.constraint_date)
         if t.constraint.value == "MFO":
             assert x.early_finish == x.late_finish == cal.on_or_before(t.constraint_date)
-        if t.constraint.value == "FNLT" and t.duration:
+        if t.constraint.value == "FNLT":
             assert x.early_finish <= t.constraint_date and x.late_finish <= t.constraint_date
-        if t.constraint.value == "SNLT" and t.duration:
+        if t.constraint.value == "SNLT":
             assert x.early_start <= t.constraint_date and x.late_start <= t.constraint_date
     for tid in r.critical_path:
         assert r[tid].is_critical
@@ -339,8 +346,7 @@ def test_deterministic_and_independent_of_input_order(project, rnd: random.Rando
                                      calendar=project.calendar))
     assert _snapshot(shuffled) == _snapshot(first)
     assert shuffled.project_finish == first.project_finish
-    # The critical path itself may differ where two driving predecessors tie (it then picks by input order);
-    # both are valid: same end date, all critical.
-    assert bool(shuffled.critical_path) == bool(first.critical_path)
-    for tid in shuffled.critical_path:
-        assert shuffled[tid].is_critical
+    # The critical path too: ties are broken by task id, never by input order.
+    assert shuffled.critical_path == first.critical_path
+    assert [bool(d) for d in shuffled.link_driving] == [
+        bool(first.link_driving[project.links.index(lk)]) for lk in links]

@@ -166,31 +166,67 @@ def test_deadline_after_a_critical_task_leaves_it_unchanged():
 # ------------------------------------------------------------------ milestones
 
 
-def test_milestone_sits_on_its_predecessors_finish_day_and_successor_starts_next_day():
-    # A(5) Mon 5..Fri 9 -> M(0) on Fri 9 -> B(1) on Mon 12.
+def test_milestone_sits_on_the_day_after_its_predecessor_and_its_successor_starts_the_day_after():
+    # A task occupies at least its start day (TruePPM): A(5) Mon 5..Fri 9 -> M(0) on Mon 12 -> B(1) on Tue 13.
     r = run([("A", 5), ("M", 0), ("B", 1)], [("A", "M"), ("M", "B")])
-    assert dates(r, "M") == (D(2026, 1, 9), D(2026, 1, 9))
-    assert dates(r, "B") == (D(2026, 1, 12), D(2026, 1, 12))
+    assert dates(r, "M") == (D(2026, 1, 12), D(2026, 1, 12))
+    assert dates(r, "B") == (D(2026, 1, 13), D(2026, 1, 13))
     assert r.critical_path == ("A", "M", "B")
+    assert r["M"].total_float == 0 and r["M"].driving_predecessors == ("A",)
 
 
 def test_milestone_at_the_project_start():
-    # M(0) with no predecessor sits at the start of Mon 5; B after it starts the same day.
+    # M(0) with no predecessor sits on Mon 5; an FS successor starts the next working day.
     r = run([("M", 0), ("B", 2)], [("M", "B")])
     assert dates(r, "M") == (D(2026, 1, 5), D(2026, 1, 5))
-    assert dates(r, "B") == (D(2026, 1, 5), D(2026, 1, 6))
+    assert dates(r, "B") == (D(2026, 1, 6), D(2026, 1, 7))
 
 
 def test_milestone_at_a_weekend_project_start_moves_to_monday():
     r = run([("M", 0), ("B", 1)], [("M", "B")], start=D(2026, 1, 10))
     assert dates(r, "M") == (D(2026, 1, 12), D(2026, 1, 12))
-    assert dates(r, "B") == (D(2026, 1, 12), D(2026, 1, 12))
+    assert dates(r, "B") == (D(2026, 1, 13), D(2026, 1, 13))
 
 
 def test_milestone_project_finish():
+    # A(3) Mon 5..Wed 7 -> M on Thu 8, which is the project finish.
     r = run([("A", 3), ("M", 0)], [("A", "M")])
-    assert r.project_finish == D(2026, 1, 7)
+    assert r.project_finish == D(2026, 1, 8)
     assert r["M"].total_float == 0 and r["M"].is_critical
+
+
+@pytest.mark.parametrize("kind,lag,unit,m_day,b_day", [
+    # A(3) Mon 5..Wed 7 -> M -> B(1) with the same link type and lag on both links.
+    ("FS", 0, "wd", D(2026, 1, 8), D(2026, 1, 9)),     # M Thu 8; B the working day after M: Fri 9
+    ("SS", 0, "wd", D(2026, 1, 5), D(2026, 1, 5)),     # both start with A
+    ("FF", 0, "wd", D(2026, 1, 7), D(2026, 1, 7)),     # M finishes with A on Wed 7, so does B
+    ("SF", 0, "wd", D(2026, 1, 5), D(2026, 1, 5)),     # M finishes no earlier than A starts: Mon 5
+    ("FS", 2, "ed", D(2026, 1, 12), D(2026, 1, 15)),   # Thu 8 + 2 = Sat 10 -> Mon 12; Tue 13 + 2 = Thu 15
+    ("FS", 1, "wd", D(2026, 1, 9), D(2026, 1, 13)),    # one working day of lag after Wed 7 and after Fri 9
+    ("SS", 3, "ed", D(2026, 1, 8), D(2026, 1, 12)),    # Mon 5 + 3 = Thu 8; Thu 8 + 3 = Sun 11 -> Mon 12
+    ("FF", -1, "wd", D(2026, 1, 6), D(2026, 1, 5)),    # a lead of one working day before A's and M's finish
+])
+def test_links_to_and_from_a_milestone_count_its_day(kind, lag, unit, m_day, b_day):
+    r = run([("A", 3), ("M", 0), ("B", 1)], [("A", "M", kind, lag, unit), ("M", "B", kind, lag, unit)])
+    assert dates(r, "M") == (m_day, m_day)
+    assert dates(r, "B") == (b_day, b_day)
+
+
+def test_milestone_with_a_constraint_and_a_deadline():
+    # SNET Sat 10 moves M to Mon 12; a deadline on Fri 9 it cannot meet gives it one day of negative float.
+    r = run([Task("M", 0, constraint="SNET", constraint_date=D(2026, 1, 10), deadline=D(2026, 1, 9))])
+    assert dates(r, "M") == (D(2026, 1, 12), D(2026, 1, 12))
+    assert late(r, "M") == (D(2026, 1, 9), D(2026, 1, 9))
+    assert r["M"].total_float == -1 and r["M"].is_critical
+
+
+def test_milestone_floats_count_like_a_one_day_task():
+    # A(5) Mon 5..Fri 9 sets the finish; M after X(1) sits on Tue 6 and may slip to Fri 9: three days of float.
+    r = run([("A", 5), ("X", 1), ("M", 0)], [("X", "M")])
+    assert dates(r, "M") == (D(2026, 1, 6), D(2026, 1, 6))
+    assert late(r, "M") == (D(2026, 1, 9), D(2026, 1, 9))
+    assert r["M"].total_float == r["M"].free_float == 3
+    assert r["X"].total_float == 3 and r["X"].free_float == 0
 
 
 # ------------------------------------------------------------------ summaries
@@ -271,18 +307,18 @@ def test_finished_task_after_the_status_date_still_on_actuals():
 
 
 def test_in_progress_task_schedules_remaining_work_from_the_status_date():
-    # A(4) started Mon 5, 50% done -> 2 days left, from the status date Wed 14: Wed 14, Thu 15.
+    # A(4) started Mon 5, 50% done -> 2 days left, from the status date Wed 14: Wed 14, Thu 15. Its early dates
+    # are those of the work left (TruePPM's reading).
     tasks = [Task("A", 4, actual_start=D(2026, 1, 5), percent_complete=50), Task("B", 1)]
     r = run(tasks, [("A", "B")], status_date=D(2026, 1, 14))
-    assert dates(r, "A") == (D(2026, 1, 5), D(2026, 1, 15))
+    assert dates(r, "A") == (D(2026, 1, 14), D(2026, 1, 15))
     assert dates(r, "B") == (D(2026, 1, 16), D(2026, 1, 16))
 
 
-def test_in_progress_remaining_work_after_the_done_part_when_status_is_earlier():
-    # A(10) started Mon 5, 30% done: 3 days done (Mon 5..Wed 7), 7 left from Thu 8 (status Tue 6 is earlier):
-    # Thu 8, Fri 9, Mon 12 .. Fri 16.
+def test_in_progress_remaining_work_starts_at_the_status_date_not_after_the_done_part():
+    # A(10) started Mon 5, 30% done: 7 days left, laid from the status date Tue 6: Tue 6 .. Wed 14.
     r = run([Task("A", 10, actual_start=D(2026, 1, 5), percent_complete=30)], status_date=D(2026, 1, 6))
-    assert dates(r, "A") == (D(2026, 1, 5), D(2026, 1, 16))
+    assert dates(r, "A") == (D(2026, 1, 6), D(2026, 1, 14))
 
 
 def test_percent_complete_shortens_remaining_work():
@@ -290,8 +326,68 @@ def test_percent_complete_shortens_remaining_work():
     base = {"actual_start": D(2026, 1, 5)}
     r0 = run([Task("A", 10, **base)], status_date=D(2026, 1, 12))
     r30 = run([Task("A", 10, percent_complete=30, **base)], status_date=D(2026, 1, 12))
-    assert dates(r0, "A") == (D(2026, 1, 5), D(2026, 1, 23))
-    assert dates(r30, "A") == (D(2026, 1, 5), D(2026, 1, 20))
+    assert dates(r0, "A") == (D(2026, 1, 12), D(2026, 1, 23))
+    assert dates(r30, "A") == (D(2026, 1, 12), D(2026, 1, 20))
+
+
+def test_days_done_are_truncated():
+    # 10 days at 25% done: 2 whole days done (2.5 truncated), 8 left: Mon 5 .. Wed 14.
+    r = run([Task("A", 10, percent_complete=25)])
+    assert dates(r, "A") == (D(2026, 1, 5), D(2026, 1, 14))
+
+
+def test_actual_start_floors_the_early_start():
+    # A finished Mon 5..Tue 6; B started Mon 12 (later than A allows), 50% of 4 done: 2 days from Mon 12.
+    tasks = [Task("A", 2, actual_start=D(2026, 1, 5), actual_finish=D(2026, 1, 6)),
+             Task("B", 4, actual_start=D(2026, 1, 12), percent_complete=50)]
+    r = run(tasks, [("A", "B")])
+    assert dates(r, "B") == (D(2026, 1, 12), D(2026, 1, 13))
+    assert r["B"].driving_predecessors == ()
+
+
+def test_actual_start_on_a_day_off_stands_as_the_first_day():
+    # B(3) started Sat 10: Sat 10 is its first day, then Mon 12 and Tue 13.
+    r = run([Task("B", 3, actual_start=D(2026, 1, 10))])
+    assert dates(r, "B") == (D(2026, 1, 10), D(2026, 1, 13))
+
+
+def test_actual_finish_without_an_actual_start():
+    # A(5) finished Tue 13, start not recorded: it is placed at its full duration ending then, Wed 7 .. Tue 13,
+    # even before the project start; B follows on Wed 14.
+    tasks = [Task("A", 5, actual_finish=D(2026, 1, 13)), Task("B", 2)]
+    r = run(tasks, [("A", "B")], start=D(2026, 1, 12))
+    assert dates(r, "A") == (D(2026, 1, 7), D(2026, 1, 13))
+    assert dates(r, "B") == (D(2026, 1, 14), D(2026, 1, 15))
+    assert not r["A"].is_critical and r["A"].total_float == 0
+
+
+def test_complete_by_percent_alone_keeps_its_logic_and_bounds_nothing_back():
+    # A(3) at 100% with no actuals is placed by logic after X (Tue 6..Thu 8); it is finished, so its late dates
+    # are its early ones and X is not held by it: X floats to the project finish set by C(10).
+    tasks = [("X", 1), Task("A", 3, percent_complete=100), ("C", 10)]
+    r = run(tasks, [("X", "A")])
+    assert dates(r, "A") == (D(2026, 1, 6), D(2026, 1, 8))
+    assert late(r, "A") == dates(r, "A") and not r["A"].is_critical
+    assert r["X"].total_float == r["C"].total_float + 9
+    assert r["X"].free_float == r["X"].total_float
+
+
+def test_complete_by_percent_alone_is_not_held_to_the_status_date():
+    # Finished work is history: a 100% task with no actuals is placed from the project start, unfloored by the
+    # status date that holds work still to do.
+    r = run([Task("A", 3, percent_complete=100), ("B", 2)], status_date=D(2026, 1, 12))
+    assert dates(r, "A") == (D(2026, 1, 5), D(2026, 1, 7))
+    assert dates(r, "B") == (D(2026, 1, 12), D(2026, 1, 13))
+
+
+def test_out_of_sequence_actuals_give_no_negative_float():
+    # B finished before A (its predecessor) started: both sit on their actuals, nothing critical, floats 0.
+    tasks = [Task("A", 5, actual_start=D(2026, 1, 12), actual_finish=D(2026, 1, 16)),
+             Task("B", 3, actual_start=D(2026, 1, 5), actual_finish=D(2026, 1, 7))]
+    r = run(tasks, [("A", "B")])
+    for tid in "AB":
+        assert r[tid].total_float == r[tid].free_float == 0 and not r[tid].is_critical
+    assert r.critical_path == () and r.link_driving.tolist() == [False]
 
 
 def test_not_started_work_is_not_scheduled_before_the_status_date():

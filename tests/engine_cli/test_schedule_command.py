@@ -46,7 +46,8 @@ def test_table_output(project_file, capsys):
     assert rows["A"].split()[1:] == ["Design", "3", "2026-01-05", "2026-01-07", "2026-01-05", "2026-01-07", "0", "0",
                                      "*"]
     assert rows["C"].split()[1:] == ["1", "2026-01-13", "2026-01-13", "2026-01-13", "2026-01-13", "0", "0", "*"]
-    assert rows["M"].split()[1:] == ["Done", "0", "2026-01-09", "2026-01-09", "2026-01-13", "2026-01-13", "2", "2"]
+    # M occupies its day: the working day after B ends (Fri 9) is Mon 12.
+    assert rows["M"].split()[1:] == ["Done", "0", "2026-01-12", "2026-01-12", "2026-01-13", "2026-01-13", "1", "1"]
     assert "Project finish: 2026-01-13" in out
     assert "Critical path:  A -> C" in out
 
@@ -58,7 +59,7 @@ def test_json_output(project_file, capsys):
     assert d["critical_path"] == ["A", "C"]
     assert list(d["tasks"]) == ["A", "B", "C", "M"]
     assert d["tasks"]["B"] == {"early_start": "2026-01-08", "early_finish": "2026-01-09",
-                               "late_start": "2026-01-12", "late_finish": "2026-01-13", "total_float": 2,
+                               "late_start": "2026-01-09", "late_finish": "2026-01-12", "total_float": 1,
                                "free_float": 0, "is_critical": False}
     assert d["tasks"]["C"]["early_start"] == "2026-01-13" and d["tasks"]["C"]["is_critical"] is True
 

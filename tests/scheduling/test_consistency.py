@@ -55,9 +55,15 @@ def assert_stored_equals_fresh(project_id: int) -> None:
     assert row.critical_path == list(result.critical_path)
     flags = dict(WorkItem.objects.filter(project_id=project_id).values_list("id", "is_critical"))
     assert flags == dict(zip(fresh.ids.tolist(), fresh.cols["crit"].tolist(), strict=True))
+    # Every live link's stored is_driving is the engine's flag for it (links are given to it in id order).
+    driving = dict(Dependency.objects.filter(project_id=project_id).values_list("id", "is_driving"))
+    assert list(driving) == state.link_ids.tolist()
+    assert driving == dict(zip(state.link_ids.tolist(), result.link_driving.tolist(), strict=True))
     cached = input_cache.get(project_id)
     if cached is not None and cached.seq == seq and cached.ws_seq == ws:
         assert (cached.tasks, cached.links, cached.calendars) == (state.tasks, state.links, state.calendars)
+        assert cached.link_ids.tolist() == list(cached.links) == state.link_ids.tolist()
+        assert cached.driving.tolist() == state.driving.tolist()
 
 
 OPERATIONS = ("add_task", "duration", "constraint", "progress", "parent", "add_link", "change_link", "drop_link",
@@ -161,5 +167,6 @@ def test_catching_up_gives_what_a_full_read_gives(owner, project):
     caught_up = catch_up(old, seq=seq, ws_seq=ws)
     full = load_full(project.pk, seq=seq, ws_seq=ws)
     assert (caught_up.tasks, caught_up.links, caught_up.status_date) == (full.tasks, full.links, full.status_date)
+    assert (caught_up.link_ids.tolist(), caught_up.driving.tolist()) == (full.link_ids.tolist(), full.driving.tolist())
     assert calendar.pk in caught_up.calendars
     assert schedule(caught_up.project_input).columns["es"].tolist() == schedule(full.project_input).columns["es"].tolist()

@@ -6,18 +6,22 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from keelplan.calendars.services import calendar_create, calendar_update
 from keelplan.core.errors import CyclicDependency, InvalidInput
 from keelplan.core.transactions import write_transaction
-from keelplan.planning.models import WorkItem
+from keelplan.planning.models import Dependency, WorkItem
 from keelplan.planning.services import (
     dependency_create, dependency_delete, dependency_update, task_create, task_delete, task_restore, task_update,
 )
 from keelplan.portfolio.models import Project
 from keelplan.portfolio.services import project_update
+from keelplan.scheduling.inputs import input_cache
 from keelplan.scheduling.models import ProjectSchedule
 from keelplan.scheduling.selectors import computed_fields
+from keelplan.scheduling.store import computed_cache
 from keelplan.sync.models import ChangeEvent
 
 D = dt.date
@@ -190,3 +194,95 @@ def test_negative_float_is_counted_as_late(owner, project, chain):
     task_update(actor=owner, task=b, constraint_type="FNLT", constraint_date=D(2026, 1, 6))
     assert schedule_of(project).late_count == 1
     assert computed_fields(project.pk, [a.pk])[a.pk]["total_float"] == -3
+
+
+# ---------------------------------------------------------------- driving links
+
+
+@pytest.fixture
+def fork(owner, project):
+    """A (2 d) -> B (2 d) -> D (1 d) and A -> C (4 d) -> D, all FS: C -> D drives D, B -> D does not."""
+    t = {name: task_create(actor=owner, project=project, name=name, duration=days)
+         for name, days in (("A", 2), ("B", 2), ("C", 4), ("D", 1))}
+    links = {(p, s): dependency_create(actor=owner, predecessor=t[p], successor=t[s], lag=0, lag_unit="wd")
+             for p, s in (("A", "B"), ("A", "C"), ("B", "D"), ("C", "D"))}
+    return t, links
+
+
+def driving(project) -> dict[int, bool]:
+    return dict(Dependency.objects.filter(project=project).values_list("id", "is_driving"))
+
+
+def flag_updates(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "is_driving" in q["sql"]]
+
+
+def test_each_link_is_driving_when_it_sets_its_successors_early_start(owner, project, fork):
+    _, links = fork
+    assert driving(project) == {links["A", "B"].pk: True, links["A", "C"].pk: True, links["B", "D"].pk: False,
+                                links["C", "D"].pk: True}
+
+
+def test_flags_are_written_only_where_they_flip_and_the_schedule_event_names_those_links(owner, project, fork):
+    t, links = fork
+    before = schedule_events(project)[-1].seq
+    with CaptureQueriesContext(connection) as queries:
+        task_update(actor=owner, task=t["C"], duration=5)   # C still the later branch: no flag moves
+    assert flag_updates(queries.captured_queries) == []
+    (event,) = [e for e in schedule_events(project) if e.seq > before]
+    assert event.changes["dependencies"] == [] and "is_driving" not in event.changes["fields"]
+
+    with CaptureQueriesContext(connection) as queries:
+        task_update(actor=owner, task=t["B"], duration=8)   # B now ends after C
+    # One UPDATE per value, each naming only the flipped link.
+    updates = flag_updates(queries.captured_queries)
+    assert len(updates) == 2
+    assert driving(project)[links["B", "D"].pk] is True and driving(project)[links["C", "D"].pk] is False
+    event = schedule_events(project)[-1]
+    named = {i for first, last in event.changes["dependencies"] for i in range(first, last + 1)}
+    assert named == {links["B", "D"].pk, links["C", "D"].pk}
+    assert "is_driving" in event.changes["fields"]
+
+
+def test_a_flag_that_flips_alone_is_a_new_schedule_version_and_event(owner, project):
+    a = task_create(actor=owner, project=project, name="A", duration=3)
+    d = task_create(actor=owner, project=project, name="D", duration=1)
+    fs = dependency_create(actor=owner, predecessor=a, successor=d, dep_type="FS", lag=0, lag_unit="wd")
+    # Three working days after A's start is the day after its finish: both links set D's start.
+    ss = dependency_create(actor=owner, predecessor=a, successor=d, dep_type="SS", lag=3, lag_unit="wd")
+    assert driving(project) == {fs.pk: True, ss.pk: True}
+    version, seq = schedule_of(project).version, schedule_events(project)[-1].seq
+    dependency_update(actor=owner, dependency=ss, lag=2)   # no date or float moves; only SS stops driving
+    assert driving(project) == {fs.pk: True, ss.pk: False}
+    (event,) = [e for e in schedule_events(project) if e.seq > seq]
+    assert (event.changes["work_items"], event.changes["dependencies"]) == ([], [[ss.pk, ss.pk]])
+    assert event.changes["fields"] == ["is_driving"]
+    assert schedule_of(project).version == version + 1
+
+
+def test_a_process_that_missed_a_flip_catches_up_from_the_schedule_event(owner, project, fork,
+                                                                         django_capture_on_commit_callbacks):
+    t, links = fork
+    with django_capture_on_commit_callbacks(execute=True):
+        task_update(actor=owner, task=t["D"], name="D")   # fills this process's caches
+        task_update(actor=owner, task=t["A"], duration=3)
+    stale = input_cache.get(project.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        task_update(actor=owner, task=t["B"], duration=8)   # "another process" flips B -> D and C -> D
+    input_cache.put(project.pk, stale)
+    computed_cache.drop(project.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        task_update(actor=owner, task=t["B"], duration=2)   # and this one must flip them back
+    assert driving(project) == {links["A", "B"].pk: True, links["A", "C"].pk: True, links["B", "D"].pk: False,
+                                links["C", "D"].pk: True}
+    assert input_cache.get(project.pk).driving.tolist() == [True, True, False, True]
+
+
+def test_a_restored_task_brings_its_links_back_with_the_flags_the_engine_gives(owner, project, fork):
+    t, links = fork
+    task_delete(actor=owner, task=t["C"])   # C -> D goes with it; B -> D now drives
+    assert driving(project) == {links["A", "B"].pk: True, links["B", "D"].pk: True}
+    task_update(actor=owner, task=t["B"], duration=1)
+    task_restore(actor=owner, task_id=t["C"].pk)
+    assert driving(project) == {links["A", "B"].pk: True, links["A", "C"].pk: True, links["B", "D"].pk: False,
+                                links["C", "D"].pk: True}

@@ -49,6 +49,15 @@ def require_decimal(value, *, field: str, low: Decimal, high: Decimal, places: i
     return number.quantize(Decimal(1).scaleb(-places))
 
 
+def require_schedulable(problem: str | None, *, field: str, what: str, also: tuple[str, ...] = ()) -> None:
+    """Refuse a date the scheduler's bounds (``keelplan.engine.limits``, whose checks gave ``problem``) do not
+    accept: ``date_out_of_range``, naming ``field`` (and the ``also`` fields, other names of the same value)."""
+    if problem is not None:
+        message = f"The {what} {problem}."
+        raise InvalidInput(message, field=field, code="date_out_of_range",
+                           errors={name: [message] for name in (field, *also)})
+
+
 def parse_id(value, *, field: str) -> int:
     """``value`` as a row id: a JSON integer or a string of ASCII digits, from 1 to 2**63-1.
 

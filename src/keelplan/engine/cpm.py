@@ -1,28 +1,53 @@
 """The critical-path method: a forward and a backward pass over the whole network.
 
-How a schedule is computed (day granularity, like MS Project with whole-day durations):
+How a schedule is computed. The conventions are TruePPM's (its engine's conformance vectors and random networks
+are the reference; see tests/engine_cli), extended to what TruePPM does not have (working-day and percent lags,
+seven more constraint types, deadlines, summaries, manual dates):
 
-* **Dates are inclusive working days.** A 3-day task starting Monday finishes Wednesday. A milestone
-  (duration 0) sits on one day: the finish day of what drives it, or the project start.
+* **A task occupies at least its start day.** Dates are inclusive working days: a 3-day task starting Monday
+  finishes Wednesday. A **milestone** (duration 0) sits *on* one day and takes part in links as a one-day task
+  does: it sits on the first working day its predecessors allow, so after an FS predecessor it sits on the
+  working day after that predecessor's finish, and an FS successor of a milestone starts the working day after
+  the milestone's day. (MS Project instead puts a milestone at the instant its predecessor ends, so that an FS
+  chain through it loses no day; TruePPM and OpenProject put it on a day, and so does Keelplan.)
 * **Links.** FS lag 0 starts the successor on the next working day after the predecessor finishes; SS lag 0 on
   the same day it starts; FF lag 0 finishes it no earlier than the predecessor's finish day; SF lag 0 finishes it
-  no earlier than the predecessor's start day. Lags count working days of the *successor's* calendar (or every
-  day when elapsed, or a percentage of the predecessor's duration); a negative lag is a lead.
+  no earlier than the predecessor's start day. An elapsed lag (TruePPM's only kind) moves that day by whole
+  calendar days, FS counting from the day after the finish, then takes the successor's next working day; a
+  working-day lag counts working days of the *successor's* calendar; a percent lag is a share of the
+  predecessor's duration. A negative lag is a lead. Lags to and from a milestone count from and to its day, as
+  for any one-day task.
 * **Summaries.** A task with children takes no part in the passes: a link to or from it acts as the same link
   to or from every task under it, and its dates are rolled up (earliest start, latest finish). Its own
   duration, constraint and progress are ignored.
 * **Constraints**, applied after logic in the forward pass and before it in the backward pass:
-  SNET and FNET raise the early dates; SNLT and FNLT cap them (the constraint wins over logic) and cap the late
-  dates; MSO and MFO pin both; ALAP moves a task as late as its successors' early dates allow. A deadline caps
-  the late finish only. Late dates capped below the early ones give negative total float.
-* **Progress.** A task with an actual finish sits on its actual dates. A started task keeps its actual start and
-  schedules its remaining work (duration x (1 - percent complete), rounded up) from the status date or the end
-  of its done part, whichever is later, and no earlier than its predecessors allow. Work not started is not
-  scheduled before the status date.
-* **Floats** are in working days of the task's own calendar: total float = late finish - early finish; free
-  float is how far the task can slip before it moves any successor's early dates (or the project finish, for a
-  task with no successor), never more than its total float. A task is critical when its total float is zero or
-  less and it is not finished.
+  SNET (TruePPM's ``planned_start``) and FNET raise the early dates; SNLT and FNLT cap them (the constraint wins
+  over logic) and cap the late dates; MSO and MFO pin both; ALAP moves a task as late as its successors' early
+  dates allow. A deadline caps the late finish only. Late dates capped below the early ones give negative total
+  float.
+* **Progress** (TruePPM's reading). A task is *finished* when it has an actual finish or is 100 % complete.
+  A finished task with actual dates sits on them at its full duration, out of the network's logic (even before a
+  predecessor): a missing actual start is its duration back from the actual finish, a missing actual finish its
+  duration on from the actual start, and a recorded day counts as one of its days even when it is not a working
+  day. A task complete by percent alone is placed by logic at its full duration from the project start. Either
+  way its late dates are its early ones, it is never critical, and it bounds nothing before it: a finished
+  successor imposes no late date on its predecessors. Work not finished is not scheduled before the status date.
+  A task under way keeps only its remaining work, ``duration - floor(duration x percent / 100)`` days, placed
+  from the latest of the status date, its predecessors' logic and its actual start (a start recorded on a day
+  off stands as its first day); its early dates are those of that remaining work. Once started, a task keeps
+  its SNET/FNET dates and its FNLT date and deadline as late caps; other constraints no longer move it.
+* **Floats** are in working days of the task's own calendar: total float is from the early to the late finish;
+  free float is how far the task can slip before any successor's early dates move (through every link type,
+  ignoring finished successors), never more than the total float nor below zero. A milestone's floats count
+  its day as a one-day task's do. A task is critical when its total float is zero or less and it is not
+  finished.
+* **Driving links**: a link drives when its predecessor cannot slip one working day without moving the
+  successor's early date (zero relationship free float). A successor pinned to its dates (finished, MSO, MFO,
+  manual) is driven by no link.
+* **The critical path** lists every critical task, in TruePPM's order: a topological order of the network that,
+  of the tasks whose predecessors are all listed, always takes the one with the earliest (early start, id)
+  next. It is the same whatever order the tasks and links were given in, and it ends at a task that sets the
+  project finish.
 * **No task starts before the project start**, except where an actual date, a manual date or an MSO/MFO
   constraint puts it there.
 
@@ -37,8 +62,25 @@ Worked example: A (3 days) then B (2 days), and C (1 day) after A with a 1-day l
 (datetime.date(2026, 1, 8), datetime.date(2026, 1, 9))
 >>> r["C"].early_start, r["C"].total_float, r["C"].is_critical
 (datetime.date(2026, 1, 9), 0, True)
->>> r.critical_path
-('A', 'B')
+>>> r.critical_path                                 # every critical task; B and C tie on Friday's finish
+('A', 'B', 'C')
+
+A milestone sits on a day: after A (Monday 5 .. Wednesday 7) it sits on Thursday 8, and its FS successor starts
+on Friday 9. Lags count from and to its day like any task's:
+
+>>> p = ProjectInput(start=dt.date(2026, 1, 5), tasks=[Task("A", 3), Task("M", 0), Task("B", 1), Task("L", 1)],
+...                  links=[Link("A", "M"), Link("M", "B"), Link("M", "L", lag=2, lag_unit="ed")])
+>>> r = schedule(p)
+>>> r["M"].early_start, r["M"].early_finish
+(datetime.date(2026, 1, 8), datetime.date(2026, 1, 8))
+>>> r["B"].early_start                               # the working day after the milestone's day
+datetime.date(2026, 1, 9)
+>>> r["L"].early_start                               # Friday 9 + 2 elapsed days is Sunday: Monday 12
+datetime.date(2026, 1, 12)
+>>> r.project_finish                                 # L sets the finish
+datetime.date(2026, 1, 12)
+>>> r["M"].total_float                               # on Friday 9, M would still give L Sunday 11: Monday 12
+1
 
 A lead (negative lag) overlaps the tasks; weekends are skipped:
 
@@ -55,12 +97,21 @@ A finish-no-later-than date that logic cannot meet gives negative float up the c
 >>> r = schedule(p)
 >>> r["B"].early_finish, r["A"].total_float           # B is held to the 14th; A is 2 days late
 (datetime.date(2026, 1, 14), -2)
+
+Progress: A (4 days) started Monday 5 and is half done; at the status date Wednesday 14 its two days left run
+Wednesday 14 .. Thursday 15, which are its early dates:
+
+>>> p = ProjectInput(start=dt.date(2026, 1, 5), status_date=dt.date(2026, 1, 14),
+...                  tasks=[Task("A", 4, actual_start=dt.date(2026, 1, 5), percent_complete=50)])
+>>> r = schedule(p)
+>>> r["A"].early_start, r["A"].early_finish
+(datetime.date(2026, 1, 14), datetime.date(2026, 1, 15))
 """
 
 from __future__ import annotations
 
 import gc
-import math
+import heapq
 from collections.abc import Sequence
 from operator import attrgetter
 
@@ -172,7 +223,8 @@ class _Network:
         cal = np.full(n, len(project.calendars), dtype=np.int64)
         cal[: self.n_leaves] = np.where(task_cal < 0, cal_index[project.calendar], task_cal)
         dur = np.zeros(n, dtype=np.int64)
-        dur[: self.n_leaves] = task_cols.duration[leaves_a]
+        # A task occupies at least its start day: a milestone (duration 0) takes its one day in the passes.
+        dur[: self.n_leaves] = np.maximum(task_cols.duration[leaves_a], 1)
         self.cal_a, self.dur_a = cal, dur
         self.cal = cal.tolist()
         self.dur = dur.tolist()
@@ -400,8 +452,10 @@ class _Solver:
         self.floor = [self.start_t] * n
         self.cap_lf = [INF] * n
         self.complete: list[int] = []  # nodes of finished tasks
+        self.done: set[int] = set()     # the same, as a set (MSO/MFO pins are fixed but not finished)
         self.alap: list[int] = []
         self._load_rules(unusual)
+        self.done = set(self.complete)
 
     # ------------------------------------------------------------ scalar calendar helpers (own calendar)
 
@@ -489,92 +543,115 @@ class _Solver:
         status_t = self.status_t
         node_of_task = self.net.node_a
         if status_t is not None and status_t > self.start_t:
-            # Work not started waits for the status date; only tasks that are not plain can have started.
+            # Work not finished waits for the status date (finished work is history: it is not floored by it).
             self.floor[: self.net.n_leaves] = [status_t] * self.net.n_leaves
-            for i in unusual:
-                if tasks[i].actual_start is not None and node_of_task[i] >= 0:
-                    self.floor[int(node_of_task[i])] = self.start_t
         for i in unusual:
             node = int(node_of_task[i])
             if node < 0:  # a summary: its own rules do not apply
                 continue
             t = tasks[i]
-            d = t.duration
+            d = self.dur[node]  # a milestone occupies its day: one day, like TruePPM
+            pct = t.percent_complete
             rule: dict = {}
-            if t.actual_start is not None and (t.actual_finish is not None or t.percent_complete >= 100 or d == 0):
-                a = 2 * rel(t.actual_start)
-                if t.actual_finish is not None:
-                    f = 2 * rel(t.actual_finish) + 1
-                elif d == 0:
-                    f = a + 1
-                else:
-                    f = self._place(node, d, a)[1]
-                rule["fixed"] = (f if d == 0 else a, f)
-                rule["pin"] = True
+            if t.actual_finish is not None or pct >= 100:
                 self.complete.append(node)
-                self.special[node] = rule
-                continue
-            if t.actual_start is not None:
-                left = max(1, math.ceil(d * (100 - t.percent_complete) / 100 - 1e-9))
-                a = 2 * rel(t.actual_start)
-                done = d - left
-                floor = a if done == 0 else self._place(node, done, a)[1]
-                if status_t is not None:
-                    floor = max(floor, status_t)
-                rule.update(progress=a, remaining=left, rem_floor=floor)
-            elif t.percent_complete > 0 and d > 0:
-                rule["remaining"] = max(1, math.ceil(d * (100 - t.percent_complete) / 100 - 1e-9))
-            if t.manual_start is not None and "progress" not in rule:
+                if t.actual_finish is not None or t.actual_start is not None:
+                    # Pinned on its actual dates at its full duration, out of the network's logic: a missing end
+                    # is derived from the other (the recorded day counts as one of the task's days even when
+                    # it is not a working day, as TruePPM counts it).
+                    if t.actual_finish is not None:
+                        f = rel(t.actual_finish)
+                        a = rel(t.actual_start) if t.actual_start is not None else self._first_day(node, f, d)
+                    else:
+                        a = rel(t.actual_start)
+                        f = self._last_day(node, a, d)
+                    rule["fixed"] = (2 * a, 2 * f + 1)
+                    rule["pin"] = True
+                    self.special[node] = rule
+                    continue
+                # Complete by percent alone: placed by logic at its full duration, from the project start rather
+                # than the status date; its late dates are its early ones.
+                self.floor[node] = self.start_t
+                rule["settled"] = True
+            elif pct > 0:
+                # The work left: the duration less the whole days done (truncated, as TruePPM counts them).
+                left = d - int(d * pct / 100)
+                if left != d:
+                    rule["remaining"] = left
+            started = t.actual_start is not None and "settled" not in rule
+            if started:
+                # Work under way is floored at its actual start, unsnapped: a start recorded on a day off stands.
+                rule["actual_start"] = rel(t.actual_start)
+            dd = rule.get("remaining", d)
+            ct, cd = t.constraint, t.constraint_date
+            if t.manual_start is not None and not started:
                 rule["fixed"] = (2 * rel(t.manual_start), 2 * rel(t.manual_finish) + 1)
                 rule["manual"] = True
-            elif "progress" not in rule:
-                ct, cd = t.constraint, t.constraint_date
-                dd = rule.get("remaining", d)
-                if ct is ConstraintType.MSO:
-                    rule["fixed"] = self._place(node, dd, 2 * rel(cd))
-                    rule["pin"] = True
-                elif ct is ConstraintType.MFO:
-                    rule["fixed"] = self._place_late(node, dd, 2 * rel(cd) + 1)
-                    rule["pin"] = True
-                elif ct is ConstraintType.SNET:
-                    self.floor[node] = max(self.floor[node], 2 * rel(cd))
-                elif ct is ConstraintType.FNET:
-                    rule["finish_floor"] = 2 * rel(cd) + 1
-                elif ct is ConstraintType.SNLT:
-                    rule["cap"] = self._place_late(node, dd, INF, 2 * rel(cd) + (1 if dd == 0 else 0))
-                elif ct is ConstraintType.FNLT:
-                    rule["cap"] = self._place_late(node, dd, 2 * rel(cd) + 1)
-                elif ct is ConstraintType.ALAP:
-                    self.alap.append(node)
-                if "cap" in rule:
-                    self.cap_lf[node] = min(self.cap_lf[node], rule["cap"][1])
+            elif ct is ConstraintType.SNET:
+                self.floor[node] = max(self.floor[node], 2 * rel(cd))
+            elif ct is ConstraintType.FNET:
+                rule["finish_floor"] = 2 * rel(cd) + 1
+            elif started:
+                # Once work has started, only dates that raise it (above) or cap its late finish apply.
+                if ct is ConstraintType.FNLT:
+                    self.cap_lf[node] = min(self.cap_lf[node], self._place_late(node, dd, 2 * rel(cd) + 1)[1])
+            elif ct is ConstraintType.MSO:
+                rule["fixed"] = self._place(node, dd, 2 * rel(cd))
+                rule["pin"] = True
+            elif ct is ConstraintType.MFO:
+                rule["fixed"] = self._place_late(node, dd, 2 * rel(cd) + 1)
+                rule["pin"] = True
+            elif ct is ConstraintType.SNLT:
+                rule["cap"] = self._place_late(node, dd, INF, 2 * rel(cd))
+            elif ct is ConstraintType.FNLT:
+                rule["cap"] = self._place_late(node, dd, 2 * rel(cd) + 1)
+            elif ct is ConstraintType.ALAP and "settled" not in rule:
+                self.alap.append(node)
+            if "cap" in rule:
+                self.cap_lf[node] = min(self.cap_lf[node], rule["cap"][1])
             if t.deadline is not None:
-                self.cap_lf[node] = min(self.cap_lf[node], self._place_late(node, rule.get("remaining", d),
-                                                                             2 * rel(t.deadline) + 1)[1])
+                self.cap_lf[node] = min(self.cap_lf[node], self._place_late(node, dd, 2 * rel(t.deadline) + 1)[1])
             if rule:
                 self.special[node] = rule
+
+    def _last_day(self, node, a, d):
+        """The last day of ``d`` days from day ``a``, ``a`` counted as the first even when it is not a working
+        day of the node's calendar."""
+        r, w = self.ranks[self.cal[node]], self.works[self.cal[node]]
+        if r[a + 1] - r[a]:  # a working day
+            return w[r[a] + d - 1]
+        return a if d <= 1 else w[r[a + 1] + d - 2]
+
+    def _first_day(self, node, f, d):
+        """The first day of ``d`` days ending on day ``f``, ``f`` counted as the last even when it is not a
+        working day of the node's calendar."""
+        if d <= 1:
+            return f
+        r, w = self.ranks[self.cal[node]], self.works[self.cal[node]]
+        j = r[f] - d + 1
+        if j < 0:
+            raise SpanOverflow
+        return w[j]
 
     # ------------------------------------------------------------ passes
 
     def run(self) -> ScheduleResult:
         net = self.net
-        early, resumes = self._forward()
+        early = self._forward()
         finish_t = max(early[1: 2 * net.n_leaves: 2]) if net.n_leaves else self.start_t
         late = self._backward(early, finish_t)
         if self.alap:
-            self._shift_alap(early, resumes, late, finish_t)
-        return self._results(early, late, resumes, finish_t)
+            self._shift_alap(early, late, finish_t)
+        return self._results(early, late, finish_t)
 
-    def _forward(self) -> tuple[list[int], dict[int, int]]:
-        """Early start and finish instants (flat, see the class), and for a started task whose remaining work
-        starts later than its early start, that later start (node -> instant): its predecessors' free float is
-        measured against it."""
+    def _forward(self) -> list[int]:
+        """Early start and finish instants (flat, see the class). A task under way has its remaining work
+        placed: its early start is where that work starts, as in TruePPM."""
         net = self.net
         ranks, works = self.ranks, self.works
         cal, dur, special, floor = self.cal, self.dur, self.special, self.floor
         refs, hows = net.into_ref, net.into_how
         early = [0] * (2 * net.n)
-        resumes: dict[int, int] = {}
         k = 0
         for i, end in zip(net.order, net.into_end):
             c = cal[i]
@@ -600,9 +677,7 @@ class _Solver:
                     cs = u
             d = dur[i]
             if i in special:
-                s_t, f_t, resume = self._forward_special(i, cs, cf)
-                if resume != s_t:
-                    resumes[i] = resume
+                s_t, f_t = self._forward_special(i, cs, cf)
             elif d:
                 # By working-day number: the first that starts at or after cs, moved later if the finish bound
                 # asks (the d-th day must end at or after cf). Day number q is w[q], and r[w[q]] is q again.
@@ -613,28 +688,37 @@ class _Solver:
                         q = j
                 s_t = 2 * w[q]
                 f_t = 2 * w[q + d - 1] + 1
-            else:  # a milestone or a hub: the first instant at or after both bounds that starts or ends a day
+            else:  # a summary's hub: the first instant at or after both bounds that starts or ends a day
                 t = cs if cs > cf else cf
                 x = t >> 1
                 s_t = f_t = t if r[x + 1] - r[x] else 2 * w[r[x + (t & 1)]]
             early[2 * i] = s_t
             early[2 * i + 1] = f_t
-        return early, resumes
+        return early
 
     def _forward_special(self, i, cs, cf):
         rule = self.special[i]
-        d = rule.get("remaining", self.dur[i])
-        if "progress" in rule:
-            s_t, f_t = self._place(i, d, max(cs, rule["rem_floor"]), cf)
-            return rule["progress"], f_t, s_t
         if "fixed" in rule:
-            s_t, f_t = rule["fixed"]
-            return s_t, f_t, s_t
-        s_t, f_t = self._place(i, d, cs, max(cf, rule.get("finish_floor", NEG)))
+            return rule["fixed"]
+        d = rule.get("remaining", self.dur[i])
+        cf = max(cf, rule.get("finish_floor", NEG))
+        a = rule.get("actual_start")
+        if a is not None and a > self._start_at_or_after(i, cs):
+            # Work under way starts no earlier than its actual start, even on a day off (a start recorded on a
+            # Saturday stands): that day is then its first, and a finish bound can only move it later.
+            r = self.ranks[self.cal[i]]
+            if r[a + 1] - r[a]:
+                return self._place(i, d, 2 * a, cf)
+            f = self._last_day(i, a, d)
+            bound = self._finish_at_or_after(i, cf) if cf > NEG else f  # a finish bound lands on a working day
+            if bound > f:
+                return 2 * max(self._start_from_finish(i, bound, d), a), 2 * bound + 1
+            return 2 * a, 2 * f + 1
+        s_t, f_t = self._place(i, d, cs, cf)
         cap = rule.get("cap")
         if cap is not None and s_t > cap[0]:
             s_t, f_t = cap
-        return s_t, f_t, s_t
+        return s_t, f_t
 
     def _backward(self, early, finish_t) -> list[int]:
         """Late start and finish instants (flat, see the class)."""
@@ -657,7 +741,18 @@ class _Solver:
                 bf = finish_t
             d = dur[i]
             if i in special:
-                s_t, f_t = self._backward_special(i, bf, bs, early)
+                rule = special[i]
+                if "pin" in rule or "settled" in rule:
+                    # Finished work (or work pinned to its dates) keeps its early dates, and a finished task
+                    # bounds nothing before it: its predecessors are not held to dates that are history.
+                    late[2 * i] = early[2 * i]
+                    late[2 * i + 1] = early[2 * i + 1]
+                    if "pin" not in rule or i in self.done:
+                        k = start
+                        continue
+                    s_t, f_t = early[2 * i], early[2 * i + 1]
+                else:
+                    s_t, f_t = self._backward_special(i, bf, bs, early)
             elif d:
                 # By working-day number (day q is w[q]): the last to end by bf, moved earlier if the start
                 # bound asks (the first of the d days must start by bs).
@@ -712,27 +807,22 @@ class _Solver:
 
     def _backward_special(self, i, bf, bs, early):
         rule = self.special[i]
-        if rule.get("pin"):
-            return early[2 * i], early[2 * i + 1]
         d = rule.get("remaining", self.dur[i])
         s_t, f_t = self._place_late(i, d, bf, bs)
         if rule.get("manual"):  # a manual task keeps its own span; only its position floats
             return early[2 * i] + (f_t - early[2 * i + 1]), f_t
         return s_t, f_t
 
-    def _shift_alap(self, early, resumes, late, finish_t):
+    def _shift_alap(self, early, late, finish_t):
         """Move ALAP tasks as late as their successors' early dates allow, successors first."""
         position = self.net.visit_position
-        # What a successor's link reads here: where its work starts (or resumes) and its early finish.
         ref = list(early)
-        for node, resume in resumes.items():
-            ref[2 * node] = resume
         links = self.net.links_from(self.alap)
         for i in sorted(self.alap, key=position.__getitem__, reverse=True):
             bf, bs = self._bounds_from_successors(links[i], ref)
             bf = min(bf, late[2 * i + 1], finish_t)
             s_t, f_t = self._place_late(i, self.dur[i], bf, bs)
-            if s_t > early[2 * i]:  # (an ALAP task has no progress, so it resumes nowhere else)
+            if s_t > early[2 * i]:
                 early[2 * i] = ref[2 * i] = s_t
                 early[2 * i + 1] = ref[2 * i + 1] = f_t
 
@@ -760,54 +850,46 @@ class _Solver:
 
     # ------------------------------------------------------------ floats, summaries, output
 
-    def _results(self, early, late, resumes, finish_t) -> ScheduleResult:
+    def _results(self, early, late, finish_t) -> ScheduleResult:
         net, tab = self.net, self.tab
         n = net.n
         cal = net.cal_a
         early_a = np.fromiter(early, dtype=np.int64, count=2 * n)
         late_a = np.fromiter(late, dtype=np.int64, count=2 * n)
         es_a, ef_a, ls_a, lf_a = early_a[0::2], early_a[1::2], late_a[0::2], late_a[1::2]
-        # Where each node's work starts or resumes: what its predecessors' links are measured against.
-        drive_a = es_a.copy()
-        if resumes:
-            drive_a[list(resumes)] = list(resumes.values())
         complete = np.zeros(n, dtype=bool)
         complete[self.complete] = True
+        # Working days from the early to the late finish; for a task that started on a day off (that day its
+        # first), from the early to the late start, never below zero on that account (TruePPM's count).
         total = tab.completed(cal, lf_a) - tab.completed(cal, ef_a)
+        total = np.minimum(total, np.maximum(tab.completed(cal, ls_a) - tab.completed(cal, es_a), 0))
         P = net.P
+        free = total.copy()
         if P.size:
-            # What a link reads of its successor: where its work starts (or resumes) and its early finish.
-            reads = early_a.copy()
-            reads[0::2] = drive_a
-            # Driving: the link's requirement meets the successor's date (in the successor's calendar).
-            cs = net.succ_cal
-            u = tab.lag_forward(cs, early_a[net.pred_ref], net.LAG, net.ELAPSED)
-            # A finish bound at instant u allows the first working day whose end is at or after u, so compare the
-            # working days before the finish day with those before the bound's day (u even or odd alike).
-            target = reads[net.succ_ref] - net.succ_finish
-            u -= net.succ_finish
-            driving = tab.completed(cs, target) - tab.completed(cs, u) <= 0
-            slack = self._free_slack(early_a, reads, finish_t)
+            # Per link, the working days its predecessor can slip before the successor's early dates move. A
+            # finished successor is out of the network's logic: its links bound nothing and drive nothing.
+            slack = self._free_slack(early_a, finish_t)
+            live = ~complete[net.S]
+            # Driving, as TruePPM reads it: the predecessor cannot slip a working day without moving the
+            # successor's early date (zero relationship free float; a link already overrun counts too). A
+            # successor pinned to its dates (finished, MSO, MFO, manual) is driven by no link.
+            fixed = np.zeros(n, dtype=bool)
+            fixed[[node for node, rule in self.special.items() if "fixed" in rule]] = True
+            driving = live & ~fixed[net.S] & (slack <= 0)
+            np.minimum.at(free, P[live], np.maximum(slack[live], 0))
         else:
             driving = np.zeros(0, dtype=bool)
-            slack = np.zeros(0, dtype=np.int64)
-        free = np.full(n, INF, dtype=np.int64)
-        if slack.size:
-            np.minimum.at(free, P, slack)
-        lonely = free == INF
-        free[lonely] = (tab.completed(cal, np.full(n, finish_t, dtype=np.int64)) - tab.completed(cal, ef_a))[lonely]
-        free = np.minimum(free, total)
+        free = np.maximum(np.minimum(free, total), 0)
         critical = (total <= 0) & ~complete
         return self._assemble(es_a, ef_a, ls_a, lf_a, total, free, critical, driving, finish_t)
 
-    def _free_slack(self, early_a, reads, finish_t):
+    def _free_slack(self, early_a, finish_t):
         """Per link, how many working days (predecessor's calendar) the predecessor can slip before the link
-        moves its successor's early dates; through a summary's hub, up to what the hub's own links allow.
-        ``reads``: the successor instants a link reads (flat, see the class)."""
+        moves its successor's early dates; through a summary's hub, up to what the hub's own links allow."""
         net, tab = self.net, self.tab
-        ref_a = reads
+        ref_a = early_a
         if net.hubs:
-            ref_a = reads.copy()
+            ref_a = early_a.copy()
             # A hub's latest instant that keeps its successors' early dates, computed successors first.
             hubs = range(net.n_leaves, net.n)
             links = net.links_from(hubs)
@@ -826,7 +908,13 @@ class _Solver:
         starts = ~net.pred_finish & (net.dur_a[net.P] > 0)
         if starts.any():
             latest[starts] = tab._rank_clipped(cp[starts], bound[starts] // 2 + 1) - 1
-        return latest - tab.completed(cp, own)
+        done = tab.completed(cp, own)
+        # A task's slip counts from the day its finish falls on, that day included even when it is a day off (a
+        # finish recorded on a Sunday), as TruePPM counts it.
+        off = net.pred_finish & (net.P < net.n_leaves)
+        if off.any():
+            done[off] = tab.completed(cp[off], own[off] - 1) + 1
+        return latest - done
 
     def _assemble(self, es_a, ef_a, ls_a, lf_a, total, free, critical, driving, finish_t) -> ScheduleResult:
         net, tasks, tab = self.net, self.p.tasks, self.tab
@@ -849,11 +937,12 @@ class _Solver:
         if low < MIN_DAY or high > MAX_DAY:
             raise DateRangeError("the schedule runs outside the years 1 to 9999")
         drivers = _LazyDrivers(self, driving)
-        path = self._critical_path(ef_a, critical, driving, finish_t)
+        ids = list(map(_task_id, tasks))
+        path = self._critical_path(es_a, critical, ids)
         return ScheduleResult(
-            project_start=self.p.start, project_finish=tab.date(finish_t // 2), ids=list(map(_task_id, tasks)),
+            project_start=self.p.start, project_finish=tab.date(finish_t // 2), ids=ids,
             columns=cols, is_summary=np.array(net.is_summary, dtype=bool), drivers=drivers,
-            critical_path=tuple(path), index=self.p._index,
+            critical_path=tuple(path), index=self.p._index, link_driving=driving[: net.link_count].copy(),
         ) if count else ScheduleResult.empty(self.p.start)
 
     def _roll_up(self, cols, is_leaf):
@@ -899,31 +988,75 @@ class _Solver:
                     out.setdefault(tid, []).extend(hub_drivers[h])
         return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
-    def _critical_path(self, ef_a, critical, driving, finish_t) -> list:
-        """One unbroken chain of critical tasks through driving links, from a start to the project finish."""
-        net, tasks = self.net, self.p.tasks
-        n_leaves = net.n_leaves
-        ends = np.flatnonzero(critical[:n_leaves] & (ef_a[:n_leaves] == finish_t))
-        if not ends.size:
+    def _critical_path(self, es_a, critical, ids) -> list:
+        """Every critical task, in the order TruePPM lists them: a topological order of the network that, of
+        the tasks whose predecessors are all listed, always takes the one with the earliest (early start, id)
+        next. A summary's hubs take no turn of their own: a hub is passed as soon as all before it are."""
+        net = self.net
+        nl, n = net.n_leaves, net.n
+        crit = np.flatnonzero(critical[:nl])
+        if not crit.size:
             return []
-        on_path = critical | (np.arange(critical.size) >= n_leaves)
-        useful = np.flatnonzero(driving & on_path[net.P] & on_path[net.S])
-        # Driving predecessors of each node, grouped by successor (walked from the finish back to a start).
-        by_succ = useful[np.argsort(net.S[useful], kind="stable")]
-        succ_sorted = net.S[by_succ]
-        preds_sorted = net.P[by_succ]
-        node = int(ends.min())
-        chain, seen = [node], {node}
-        while True:
-            a, b = np.searchsorted(succ_sorted, [node, node + 1])
-            preds = [p for p in preds_sorted[a:b].tolist() if p not in seen]
-            if not preds:
-                break
-            node = max(preds, key=lambda q: (int(ef_a[q]), -q))
-            seen.add(node)
-            chain.append(node)
-        return [tasks[net.leaves[x]].id for x in reversed(chain) if x < n_leaves]
+        id_a = np.asarray(ids)
+        if id_a.dtype.kind in "iuUS" and id_a.ndim == 1:
+            by_key = np.lexsort((id_a[net.leaves] if nl < id_a.size else id_a, es_a[:nl]))
+        else:  # ids of mixed or unusual types: compared by Python's own ordering
+            day = (es_a[:nl] >> 1).tolist()
+            leaf_ids = [ids[t] for t in net.leaves.tolist()]
+            by_key = np.array(sorted(range(nl), key=lambda x: (day[x], leaf_ids[x])), dtype=np.int64)
+        # pos: each node's place in that (early start, id) order; hubs before every task.
+        pos = np.empty(n, dtype=np.int64)
+        pos[by_key] = np.arange(nl)
+        pos[nl:] = np.arange(nl - n, 0)
+        return [ids[t] for t in net.leaves[self._walk(pos, crit)].tolist()]
 
+    def _walk(self, pos: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        """``nodes`` in the order of the walk that always takes, of the nodes whose predecessors have all been
+        taken, the one with the least ``pos``.
+
+        Walking nodes in ``pos`` order, a node whose predecessors are not all taken waits, and is taken right
+        after the last of them: its place in the walk is the largest ``pos`` over it and everything before it
+        (``reach``). Nodes taken at one place go first the node the walk reached there, then those that waited
+        for it, and those, among themselves, in the same kind of walk over the links between them: one round
+        per level of waiting, each with a few array operations over the links still in play.
+        """
+        P, S = self.net.P, self.net.S
+        keys = []
+        active = np.ones(pos.size, dtype=bool)
+        while True:
+            reach = _reach(pos, P, S)
+            waits = active & (reach != pos)
+            keys += [reach, waits]
+            keep = waits[P] & waits[S] & (reach[P] == reach[S])
+            if not keep.any():
+                break
+            P, S, active = P[keep], S[keep], waits
+        return nodes[np.lexsort([pos[nodes]] + [k[nodes] for k in reversed(keys)])]
+
+def _reach(pos: np.ndarray, P: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """Per node, the largest ``pos`` over it and every node before it along the links ``P -> S``."""
+    reach = pos.copy()
+    for _ in range(32):  # each round carries a larger value one link further
+        late = reach[P] > reach[S]
+        if not late.any():
+            return reach
+        np.maximum.at(reach, S[late], reach[P[late]])
+    # A long chain of such links: settle it in topological order of the links' own graph.
+    succ: dict[int, list[int]] = {}
+    waiting: dict[int, int] = {}
+    for p, q in zip(P.tolist(), S.tolist()):
+        succ.setdefault(p, []).append(q)
+        waiting[q] = waiting.get(q, 0) + 1
+    values = reach.tolist()
+    ready = [v for v in succ if v not in waiting]
+    for v in ready:  # the list grows as it is walked
+        for q in succ.get(v, ()):
+            if values[v] > values[q]:
+                values[q] = values[v]
+            waiting[q] -= 1
+            if not waiting[q]:
+                ready.append(q)
+    return np.array(values, dtype=np.int64)
 
 
 class _LazyDrivers:

@@ -45,7 +45,10 @@ One JSON object::
 
 An optional field may also be ``null``, which means the same as leaving it out. Anything else is refused:
 keys the format does not define, duplicate keys in one object, ``NaN`` and ``Infinity``, dates not written
-exactly ``YYYY-MM-DD``, fractional durations and lags, and values of the wrong JSON type.
+exactly ``YYYY-MM-DD``, fractional durations and lags, and values of the wrong JSON type. Dates are held to the
+bounds of :mod:`keelplan.engine.limits`: the start no later than ``LATEST_START``; the status date, constraint
+dates and manual dates at most ``MAX_PROJECT_SPAN_DAYS`` after the start, actual dates within that many days
+either side of it; and every calendar needs a working day within ``MAX_CALENDAR_SCAN_DAYS`` of the start.
 
 trueppm-scheduler's project format
 ----------------------------------
@@ -55,15 +58,22 @@ The output of ``trueppm_scheduler.Project.to_json()`` (version 0.4): ``{"id", "n
 
 * tasks ``{"id", "name", "duration", "planned_start", "percent_complete", "actual_start", "actual_finish",
   "calendar_id", ...}``. ``duration`` is in **seconds** and must be whole days (working days);
-  ``planned_start`` acts as a start-no-earlier-than constraint. The computed fields (``early_start``,
-  ``total_float``, ``is_critical``, ...) and those only Monte Carlo or display use (``planned_finish``, the
-  PERT durations, ``delivery_mode``, ``story_points``, ``milestone_at_day_end``, ``live_day_end_on``) are
-  type-checked and otherwise ignored, as trueppm-scheduler's CPM ignores them;
+  ``planned_start`` acts as a start-no-earlier-than constraint; an ``actual_finish`` needs no ``actual_start``.
+  The computed fields (``early_start``, ``total_float``, ``is_critical``, ...) and those only Monte Carlo or
+  display use (``planned_finish``, the PERT durations, ``delivery_mode``, ``story_points``,
+  ``milestone_at_day_end``, ``live_day_end_on``) are checked as trueppm-scheduler checks them and otherwise
+  ignored, as its CPM ignores them;
 * dependencies ``{"predecessor_id", "successor_id", "dep_type", "lag"}``, ``lag`` in seconds of **elapsed**
-  (calendar) days, whole days only;
+  (calendar) days, whole days only; at most one dependency per (predecessor, successor) pair, whatever its type;
 * ``calendar`` ``{"working_days", "exceptions": [{"start", "end"}], "hours_per_day", "timezone"}`` for the
   project, and ``calendars`` an optional ``{id: calendar}`` registry that tasks' ``calendar_id`` refers to
   (ignored when empty, as trueppm-scheduler does).
+
+Everything trueppm-scheduler refuses is refused, with its limits (:mod:`keelplan.engine.limits`): besides the
+date bounds of Keelplan's format, a three-point estimate must satisfy optimistic <= most likely <= pessimistic,
+and the whole project's span (every task's longest estimate and every lag added up, plus the furthest planned
+start, status date or actual date) is at most ``MAX_PROJECT_SPAN_DAYS`` and must fit, at one working day a week,
+before the end of the year 9999.
 
 >>> p = load_project('{"start": "2026-01-05", "tasks": [{"id": "A", "duration": 3}, {"id": "B", "duration": 2}],'
 ...                  ' "links": [{"predecessor": "A", "successor": "B"}]}')
@@ -83,6 +93,9 @@ import json
 import math
 import re
 
+import orjson
+
+from keelplan.engine import limits
 from keelplan.engine.errors import InvalidInput
 from keelplan.engine.inputs import (
     Calendar, CalendarException, ConstraintType, LagUnit, Link, LinkType, ProjectInput, Task,
@@ -125,7 +138,38 @@ def _float(text: str) -> float:
 
 
 def parse_json(text: str | bytes):
-    """Parse ``text`` as strict JSON: no ``NaN``/``Infinity``, no duplicate keys, no out-of-range numbers."""
+    """Parse ``text`` as strict JSON: no ``NaN``/``Infinity``, no duplicate keys, no out-of-range numbers.
+
+    orjson reads it first (it refuses ``NaN``, ``Infinity`` and numbers out of range itself). It keeps the last
+    of two equal keys in one object without a word, so the keys the text holds are counted too (``":``, which
+    only ends a key when no string holds an escaped quote before a colon); any doubt, and any document orjson
+    refuses, goes to the standard library's parser, which finds the exact fault."""
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _parse_json_exactly(text)
+    if isinstance(text, str):
+        keys, doubt = text.count('":'), '\\":' in text
+    else:
+        keys, doubt = bytes(text).count(b'":'), b'\\":' in text
+    if doubt or keys != _pairs(doc):
+        return _parse_json_exactly(text)
+    return doc
+
+
+def _pairs(value) -> int:
+    """The key-value pairs of the objects in ``value`` (in a long list of objects, of those objects only, not
+    of objects nested in them: an undercount only sends the document to the exact parser)."""
+    if value.__class__ is dict:
+        return len(value) + sum(_pairs(v) for v in value.values() if v.__class__ is dict or v.__class__ is list)
+    if value.__class__ is list:
+        if len(value) > 1000:
+            return sum(map(len, [v for v in value if v.__class__ is dict]))
+        return sum(_pairs(v) for v in value if v.__class__ is dict or v.__class__ is list)
+    return 0
+
+
+def _parse_json_exactly(text: str | bytes):
     if isinstance(text, (bytes, bytearray)):
         try:
             text = bytes(text).decode("utf-8-sig")
@@ -270,6 +314,17 @@ def _task_label(obj, position: int):
     return None
 
 
+def _within(problem: str | None, *, task=None, field: str | None) -> None:
+    """Refuse a value :mod:`keelplan.engine.limits` found a ``problem`` with."""
+    if problem is not None:
+        raise InvalidInput(problem, task=task, field=field)
+
+
+def _check_calendar_reach(calendar: Calendar, start: dt.date, field: str) -> None:
+    _within(limits.calendar_reach_problem(calendar.working_days, calendar.exceptions, start),
+            field=field if calendar.exceptions else field.replace("exceptions", "working_days"))
+
+
 def _unique_ids(ids: list, field: str):
     seen = set()
     for task_id in ids:
@@ -314,7 +369,10 @@ def schedule_to_dict(result: ScheduleResult) -> dict:
 
 
 def schedule_to_json(result: ScheduleResult, *, indent: int | None = 2) -> str:
-    return json.dumps(schedule_to_dict(result), indent=indent)
+    option = orjson.OPT_INDENT_2 if indent == 2 else 0
+    if indent not in (2, None):
+        return json.dumps(schedule_to_dict(result), indent=indent)
+    return orjson.dumps(schedule_to_dict(result), option=option).decode()
 
 
 # ------------------------------------------------------------------ Keelplan's format
@@ -335,9 +393,13 @@ def project_from_keelplan(doc) -> ProjectInput:
     top = _Reader(doc, allowed=_K_PROJECT, what="the project")
     top.string("name")
     start = top.date("start", required=True)
+    _within(limits.start_problem(start), field="start")
     status_date = top.date("status_date")
+    _within(limits.planned_date_problem(start, status_date, what="status date"), field="status_date")
     default_cal = top.string("calendar", nonempty=True)
     calendars = [_keelplan_calendar(c, k) for k, c in enumerate(top.array("calendars"))]
+    for k, cal in enumerate(calendars):
+        _check_calendar_reach(cal, start, f"calendars[{k}].exceptions")
     cal_ids = [c.id for c in calendars]
     for k, cid in enumerate(cal_ids):
         if cid in cal_ids[:k]:
@@ -349,11 +411,29 @@ def project_from_keelplan(doc) -> ProjectInput:
     _unique_ids([t.id for t in tasks], "id")
     ids = {t.id for t in tasks}
     for t in tasks:
+        if not _is_undated(t):
+            _check_task_dates(t, start)
         if t.parent is not None and t.parent not in ids:
             raise ProjectFormatError(f"unknown parent {t.parent!r}", task=t.id, field="parent")
     links = [_keelplan_link(lk, k, ids) for k, lk in enumerate(top.array("links"))]
     return ProjectInput(start=start, status_date=status_date, calendars=tuple(calendars), calendar=default_cal,
                         tasks=tuple(tasks), links=tuple(links))
+
+
+def _is_undated(task: Task) -> bool:
+    return (task.constraint_date is None and task.manual_start is None and task.actual_start is None
+            and task.actual_finish is None)
+
+
+def _check_task_dates(task: Task, start: dt.date, *, planned: tuple = ("constraint date", "constraint_date")) -> None:
+    """Refuse a task's dates that lie further from the project ``start`` than the scheduler accepts.
+    ``planned`` names the constraint date, in words and as a field."""
+    for name, field, value in (planned + (task.constraint_date,),
+                               ("manual start", "manual_start", task.manual_start),
+                               ("manual finish", "manual_finish", task.manual_finish)):
+        _within(limits.planned_date_problem(start, value, what=name), task=task.id, field=field)
+    for field in ("actual_start", "actual_finish"):
+        _within(limits.actual_date_problem(start, getattr(task, field)), task=task.id, field=field)
 
 
 def _keelplan_calendar(obj, k: int) -> Calendar:
@@ -426,20 +506,25 @@ _T_TASK = frozenset({"id", "name", "duration", "planned_start", "planned_finish"
                      "pessimistic_duration", "delivery_mode", "story_points", "calendar_id", "scheduled_start",
                      "milestone_at_day_end", "live_day_end_on"})
 _T_DEPENDENCY = frozenset({"predecessor_id", "successor_id", "dep_type", "lag"})
+_T_ESTIMATES = ("optimistic_duration", "most_likely_duration", "pessimistic_duration")
+_T_DELIVERY_MODES = ("waterfall", "scrum")
 _PROJECT_CALENDAR = "project"
 
 
 def project_from_trueppm(doc) -> ProjectInput:
-    """Convert a parsed trueppm-scheduler ``Project.to_json()`` document to a ``ProjectInput``."""
+    """Convert a parsed trueppm-scheduler ``Project.to_json()`` document to a ``ProjectInput``, refusing what
+    trueppm-scheduler refuses."""
     top = _Reader(doc, allowed=_T_PROJECT, what="the project")
     top.string("id")
     top.string("name")
     start = top.date("start_date", required=True)
     status_date = top.date("status_date")
-    for j, sample in enumerate(top.array("velocity_samples")):
-        if isinstance(sample, bool) or not isinstance(sample, (int, float)):
+    _within(limits.planned_date_problem(start, status_date, what="status date"), field="status_date")
+    samples = top.array("velocity_samples")
+    for j, sample in enumerate(samples):
+        if sample is not None and (isinstance(sample, bool) or not isinstance(sample, (int, float))):
             top.fail(f"velocity_samples[{j}]", f"expected a number, got {_show(sample)}")
-    top.whole("sprint_length_days")
+    sprint_length = top.whole("sprint_length_days")
     registry = top.raw("calendars", False)
     if registry is not None and not isinstance(registry, dict):
         top.fail("calendars", f"expected an object mapping calendar ids to calendars, got {_kind(registry)}")
@@ -448,17 +533,48 @@ def project_from_trueppm(doc) -> ProjectInput:
     while project_cal_id in registry:
         project_cal_id += "_"
     project_cal = doc.get("calendar")
-    calendars = [_trueppm_calendar({} if project_cal is None else project_cal, project_cal_id, "calendar.")]
-    calendars += [_trueppm_calendar(c, cid, f"calendars.{cid}.") for cid, c in registry.items()]
-    tasks = [_trueppm_task(t, k, set(registry)) for k, t in enumerate(top.array("tasks"))]
+    calendars = [_trueppm_calendar({} if project_cal is None else project_cal, project_cal_id, "calendar.", start)]
+    calendars += [_trueppm_calendar(c, cid, f"calendars.{cid}.", start) for cid, c in registry.items()]
+    tasks, span = [], 0
+    # The furthest a planned start, the status date or an actual date shifts work: counted once in the span.
+    furthest = max(0, (status_date - start).days) if status_date is not None else 0
+    agile = (samples, sprint_length)
+    cal_ids = set(registry)
+    for k, t in enumerate(top.array("tasks")):
+        plain = _plain_trueppm_task(t, cal_ids)
+        if plain is not None:
+            tasks.append(plain)
+            span += plain.duration
+            continue
+        task, longest, shift = _trueppm_task(t, k, cal_ids, start, agile)
+        tasks.append(task)
+        span += longest
+        if shift > furthest:
+            furthest = shift
     _unique_ids([t.id for t in tasks], "id")
     ids = {t.id for t in tasks}
-    links = [_trueppm_dependency(d, k, ids) for k, d in enumerate(top.array("dependencies"))]
+    raw_links = top.array("dependencies")
+    if len(raw_links) > limits.MAX_DEPENDENCIES:
+        top.fail("dependencies", f"{len(raw_links)} dependencies are more than trueppm-scheduler schedules "
+                                 f"({limits.MAX_DEPENDENCIES})")
+    links, pairs = [], {}
+    for k, d in enumerate(raw_links):
+        link = _plain_trueppm_dependency(d, ids) or _trueppm_dependency(d, k, ids)
+        first = pairs.setdefault((link.predecessor, link.successor), k)
+        if first != k:
+            raise InvalidInput(f"a second dependency from {link.predecessor!r} to {link.successor!r} (the first is "
+                               f"dependencies[{first}]); trueppm-scheduler takes one dependency per pair of tasks",
+                               task=link.successor, field=f"dependencies[{k}]")
+        links.append(link)
+        span += abs(link.lag)
+    span += furthest
+    _within(limits.project_span_problem(span), field=None)
+    _within(limits.start_reach_problem(start, span), field="start_date")
     return ProjectInput(start=start, status_date=status_date, calendars=tuple(calendars), calendar=project_cal_id,
                         tasks=tuple(tasks), links=tuple(links))
 
 
-def _trueppm_calendar(obj, cid: str, prefix: str) -> Calendar:
+def _trueppm_calendar(obj, cid: str, prefix: str, start: dt.date) -> Calendar:
     r = _Reader(obj, allowed=_T_CALENDAR, what=f"calendar {prefix.rstrip('.')}", prefix=prefix)
     mask = r.whole("working_days", default=31)
     if mask == 0:
@@ -467,34 +583,123 @@ def _trueppm_calendar(obj, cid: str, prefix: str) -> Calendar:
         r.fail("working_days", f"expected a weekday bitmask from 1 to 127 (Mon=1 ... Sun=64), got {mask}")
     r.number("hours_per_day")
     r.string("timezone")
+    raw = r.array("exceptions")
+    if len(raw) > limits.MAX_CALENDAR_EXCEPTIONS:
+        r.fail("exceptions", f"{len(raw)} exception ranges are more than trueppm-scheduler accepts "
+                             f"({limits.MAX_CALENDAR_EXCEPTIONS})")
     exceptions = []
-    for j, e in enumerate(r.array("exceptions")):
+    for j, e in enumerate(raw):
         er = _Reader(e, allowed=_T_RANGE, what=f"an exception of {prefix.rstrip('.')}",
                      prefix=f"{prefix}exceptions[{j}].")
         s, f = er.date("start", required=True), er.date("end", required=True)
         if f < s:
             er.fail("end", f"the exception ends ({f}) before it starts ({s})")
         exceptions.append(CalendarException(s, f))
-    return Calendar(cid, mask, tuple(exceptions))
+    calendar = Calendar(cid, mask, tuple(exceptions))
+    _check_calendar_reach(calendar, start, f"{prefix}exceptions")
+    return calendar
 
 
-def _trueppm_task(obj, k: int, registry: set) -> Task:
+# Task fields that, when set, take the full reader below (rare in a plain file, or needing more checks).
+_T_NOT_PLAIN = ("planned_start", "actual_start", "actual_finish", "optimistic_duration", "most_likely_duration",
+                "pessimistic_duration", "delivery_mode", "story_points", "planned_finish", "early_start",
+                "early_finish", "late_start", "late_finish", "scheduled_start", "live_day_end_on")
+_MAX_DURATION_SECONDS = limits.MAX_DURATION_DAYS * SECONDS_PER_DAY
+_NUMBER = (int, float)
+
+
+def _plain_trueppm_task(obj, registry: set) -> Task | None:
+    """The task of a plain task object (no dates, estimates or agile fields), every value checked as the full
+    reader checks it; ``None`` for anything else, which the full reader then reads (and names what is wrong).
+    Most tasks of a large file are plain, and this is several times faster."""
+    if obj.__class__ is not dict or not obj.keys() <= _T_TASK:
+        return None
+    get = obj.get
+    for field in _T_NOT_PLAIN:
+        if get(field) is not None:
+            return None
+    task_id, name, seconds = get("id"), get("name"), get("duration")
+    if task_id.__class__ is not str or not task_id.strip() or (name is not None and name.__class__ is not str):
+        return None
+    if seconds.__class__ not in _NUMBER or not 0 <= seconds <= _MAX_DURATION_SECONDS or seconds % SECONDS_PER_DAY:
+        return None
+    for field in ("total_float", "free_float"):
+        value = get(field)
+        if value is not None and (value.__class__ not in _NUMBER or not math.isfinite(value)):
+            return None
+    for field in ("is_critical", "milestone_at_day_end"):
+        value = get(field)
+        if value is not None and value.__class__ is not bool:
+            return None
+    pct = get("percent_complete")
+    if pct is None:
+        pct = 0.0
+    elif pct.__class__ not in _NUMBER or not 0 <= pct <= 100:
+        return None
+    calendar = get("calendar_id")
+    if calendar is not None:
+        if calendar.__class__ is not str or (registry and calendar not in registry):
+            return None
+        if not registry:
+            calendar = None  # trueppm-scheduler ignores calendar_id without a calendars registry
+    # (positional: Task's fields in order, the dates and constraint empty; a third quicker than keywords)
+    return Task(task_id, int(seconds // SECONDS_PER_DAY), calendar, None, ConstraintType.ASAP, None, None, None,
+                None, float(pct), None, None, name or "")
+
+
+_T_LINK_TYPE = {t.value: t for t in LinkType}
+
+
+def _plain_trueppm_dependency(obj, ids: set) -> Link | None:
+    """The link of a dependency object whose every value is right; ``None`` otherwise (the full reader then
+    names what is wrong)."""
+    if obj.__class__ is not dict or not obj.keys() <= _T_DEPENDENCY:
+        return None
+    pred, succ, kind, lag = obj.get("predecessor_id"), obj.get("successor_id"), obj.get("dep_type"), obj.get("lag")
+    if pred.__class__ is not str or succ.__class__ is not str or pred not in ids or succ not in ids \
+            or not pred.strip() or not succ.strip():
+        return None
+    if kind is None:
+        link_type = LinkType.FS
+    elif kind.__class__ is not str or (link_type := _T_LINK_TYPE.get(kind)) is None:
+        return None
+    if lag is None:
+        lag = 0
+    elif lag.__class__ not in _NUMBER or not math.isfinite(lag) or lag % SECONDS_PER_DAY:
+        return None
+    return Link(pred, succ, link_type, int(lag // SECONDS_PER_DAY), LagUnit.ELAPSED_DAYS)
+
+
+def _trueppm_task(obj, k: int, registry: set, start: dt.date, agile: tuple) -> tuple[Task, int, int]:
+    """The task; its longest duration in working days (the most any of its estimates can reach, with the
+    project's ``agile`` velocity samples and sprint length for a scrum task); and how far its planned start or
+    actual dates lie from the ``start``, in days. Both count towards the project's span."""
     label = _task_label(obj, k)
     r = _Reader(obj, allowed=_T_TASK, what=f"task {label!r}" if label else f"tasks[{k}]", task=label,
                 prefix="" if label else f"tasks[{k}].")
     task_id = r.string("id", required=True, nonempty=True)
     name = r.string("name") or ""
     duration = r.seconds_as_days("duration", required=True)
-    for ignored in ("optimistic_duration", "most_likely_duration", "pessimistic_duration", "total_float",
-                    "free_float"):
+    longest = duration
+    if obj.get("optimistic_duration") is not None or obj.get("most_likely_duration") is not None \
+            or obj.get("pessimistic_duration") is not None:
+        estimates = []
+        for field in _T_ESTIMATES:
+            days = r.seconds_as_days(field)
+            if days is not None and days > limits.MAX_DURATION_DAYS:
+                r.fail(field, f"must be at most {limits.MAX_DURATION_DAYS} days, got {days}")
+            estimates.append(days)
+        _within(limits.estimates_problem(*estimates), task=task_id, field="most_likely_duration")
+        longest = max([duration] + [days for days in estimates if days is not None])
+    for ignored in ("total_float", "free_float"):
         r.number(ignored)
     for ignored in ("planned_finish", "early_start", "early_finish", "late_start", "late_finish",
                     "scheduled_start", "live_day_end_on"):
         r.date(ignored)
     r.boolean("is_critical")
     r.boolean("milestone_at_day_end")
-    r.string("delivery_mode")
-    r.number("story_points")
+    delivery_mode = r.choice("delivery_mode", _T_DELIVERY_MODES)
+    story_points = r.number("story_points")
     pct = r.number("percent_complete", default=0.0)
     if not 0 <= pct <= 100:
         r.fail("percent_complete", f"must be from 0 to 100, got {_show(pct)}")
@@ -506,9 +711,21 @@ def _trueppm_task(obj, k: int, registry: set) -> Task:
             r.fail("calendar_id", f"unknown calendar {calendar!r} (not in the project's calendars)")
     planned_start = r.date("planned_start")
     actual_start, actual_finish = r.date("actual_start"), r.date("actual_finish")
-    return Task(task_id, duration, calendar=calendar, name=name, percent_complete=float(pct),
+    task = Task(task_id, duration, calendar=calendar, name=name, percent_complete=float(pct),
                 constraint=ConstraintType.SNET if planned_start else ConstraintType.ASAP,
                 constraint_date=planned_start, actual_start=actual_start, actual_finish=actual_finish)
+    shift = 0
+    if planned_start is not None or actual_start is not None or actual_finish is not None:
+        _check_task_dates(task, start, planned=("planned start", "planned_start"))
+        shift = max([0, (planned_start - start).days if planned_start is not None else 0]
+                    + [abs((actual - start).days) for actual in (actual_start, actual_finish) if actual is not None])
+    if delivery_mode == "scrum":
+        try:
+            longest = max(longest, limits.velocity_worst_case_days(story_points, *agile))
+        except OverflowError:
+            r.fail("story_points", f"{_show(story_points)} story points over the team's mean velocity is too large "
+                                   "a number of sprints to bound")
+    return task, longest, shift
 
 
 def _trueppm_dependency(obj, k: int, ids: set) -> Link:

@@ -19,10 +19,9 @@ from typing import NamedTuple
 import numpy as np
 
 from keelplan.engine.errors import InvalidInput, UnknownTaskError
+from keelplan.engine.limits import MAX_DURATION_DAYS as MAX_DURATION
+from keelplan.engine.limits import MAX_LAG_DAYS, MAX_LAG_PERCENT
 
-MAX_DURATION = 36525
-MAX_LAG_DAYS = 36525
-MAX_LAG_PERCENT = 10000
 MONDAY_TO_FRIDAY = 0b0011111
 
 
@@ -183,14 +182,15 @@ class Task:
         if not plainly_fine and (isinstance(pct, bool) or not isinstance(pct, (int, float)) or pct != pct
                                  or not 0 <= pct <= 100):
             raise InvalidInput("must be a number from 0 to 100", task=self.id, field="percent_complete")
-        if self.actual_finish is not None and self.actual_start is None:
-            raise InvalidInput("an actual finish needs an actual start", task=self.id, field="actual_start")
-        if self.actual_finish is not None and self.actual_finish < self.actual_start:
+        # An actual finish without an actual start is accepted, as TruePPM accepts it: the task is complete and
+        # when it started was not recorded.
+        if self.actual_finish is not None and self.actual_start is not None and self.actual_finish < self.actual_start:
             raise InvalidInput("actual_finish is before actual_start", task=self.id, field="actual_finish")
 
     @property
     def is_complete(self) -> bool:
-        return self.actual_finish is not None
+        """Finished, as TruePPM reads it: an actual finish, or 100 % complete."""
+        return self.actual_finish is not None or self.percent_complete >= 100
 
     @property
     def is_started(self) -> bool:
@@ -335,7 +335,7 @@ def _column(values, count: int, dtype=np.int64) -> np.ndarray:
 
 def _is_plain(task: Task) -> bool:
     return (task.constraint_date is None and task.deadline is None and task.manual_start is None
-            and task.actual_start is None and not task.percent_complete
+            and task.actual_start is None and task.actual_finish is None and not task.percent_complete
             and task.constraint is not ConstraintType.ALAP)
 
 

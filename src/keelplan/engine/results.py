@@ -71,10 +71,10 @@ class ScheduleResult:
     """
 
     __slots__ = ("project_start", "project_finish", "critical_path", "ids", "columns", "is_summary", "drivers",
-                 "_index")
+                 "link_driving", "_index")
 
     def __init__(self, *, project_start: dt.date, project_finish: dt.date, ids: list, columns: dict,
-                 is_summary, drivers: dict, critical_path: tuple, index: dict):
+                 is_summary, drivers: dict, critical_path: tuple, index: dict, link_driving=None):
         self.project_start = project_start
         self.project_finish = project_finish
         self.ids = ids
@@ -83,6 +83,8 @@ class ScheduleResult:
         self.drivers = drivers
         self.critical_path = critical_path
         self._index = index
+        # One flag per input link, in ``ProjectInput.links`` order: whether the link drives its successor.
+        self.link_driving = np.zeros(0, dtype=bool) if link_driving is None else link_driving
 
     @classmethod
     def empty(cls, start: dt.date) -> ScheduleResult:
@@ -125,13 +127,11 @@ class ScheduleResult:
                 text = cache[day] = _date(day).isoformat()
             return text
 
-        tasks = {}
-        for i, task_id in enumerate(self.ids):
-            tasks[str(task_id)] = {
-                "early_start": iso(lists["es"][i]), "early_finish": iso(lists["ef"][i]),
-                "late_start": iso(lists["ls"][i]), "late_finish": iso(lists["lf"][i]),
-                "total_float": lists["tf"][i], "free_float": lists["ff"][i], "is_critical": lists["crit"][i],
-            }
+        keys = ("early_start", "early_finish", "late_start", "late_finish", "total_float", "free_float",
+                "is_critical")
+        tasks = {str(task_id): dict(zip(keys, row)) for task_id, row in zip(self.ids, zip(
+            map(iso, lists["es"]), map(iso, lists["ef"]), map(iso, lists["ls"]), map(iso, lists["lf"]),
+            lists["tf"], lists["ff"], lists["crit"]))}
         return {
             "project_start": self.project_start.isoformat(),
             "project_finish": self.project_finish.isoformat(),

@@ -12,7 +12,8 @@ from django.utils import timezone
 from keelplan.calendars.selectors import require_usable_calendar
 from keelplan.core.errors import Conflict, CyclicDependency, InvalidInput, NotFound, PermissionDenied
 from keelplan.core.transactions import write_transaction
-from keelplan.core.validation import require_decimal, require_int_range, require_text
+from keelplan.core.validation import require_decimal, require_int_range, require_schedulable, require_text
+from keelplan.engine import limits
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import (
     DATED_CONSTRAINTS, MAX_DURATION_DAYS, ConstraintType, Dependency, DependencyType, LagUnit, Priority,
@@ -34,7 +35,11 @@ TASK_FIELDS = (
 # What a Member may change on a work item assigned to them.
 MEMBER_FORBIDDEN_FIELDS = frozenset({"assignee", "parent"})
 DEPENDENCY_FIELDS = ("predecessor", "successor", "dep_type", "lag", "lag_unit", "description")
-LAG_LIMITS = {LagUnit.WORKING_DAYS: 36525, LagUnit.ELAPSED_DAYS: 36525, LagUnit.PERCENT: 10000}
+LAG_LIMITS = {LagUnit.WORKING_DAYS: limits.MAX_LAG_DAYS, LagUnit.ELAPSED_DAYS: limits.MAX_LAG_DAYS,
+              LagUnit.PERCENT: limits.MAX_LAG_PERCENT}
+# The fields whose dates the scheduler bounds by the project start (checked when one of these changes).
+SCHEDULED_DATE_FIELDS = frozenset({"constraint_type", "constraint_date", "manual_start", "manual_finish",
+                                   "actual_start", "actual_finish"})
 
 
 # ---------------------------------------------------------------- reference data
@@ -99,15 +104,35 @@ def _validate_task(task: WorkItem, changed: set[str]) -> None:
             task.manual_finish = task.manual_start
         if task.manual_finish < task.manual_start:
             raise InvalidInput("The finish cannot be before the start.", field="manual_finish")
-    if task.actual_finish is not None:
-        if task.actual_start is None:
-            raise InvalidInput("A task with an actual finish needs an actual start.", field="actual_start")
-        if task.actual_finish < task.actual_start:
-            raise InvalidInput("The actual finish cannot be before the actual start.", field="actual_finish")
+    # An actual finish alone is accepted, as TruePPM accepts it (the task is complete, its start not recorded).
+    if task.actual_finish is not None and task.actual_start is not None and task.actual_finish < task.actual_start:
+        raise InvalidInput("The actual finish cannot be before the actual start.", field="actual_finish")
+    if changed & SCHEDULED_DATE_FIELDS:
+        _validate_scheduled_dates(task)
     if task.is_milestone:
         task.duration = 0
     if "calendar" in changed:
         require_usable_calendar(task.calendar, task.project)
+
+
+def _validate_scheduled_dates(task: WorkItem) -> None:
+    """The task's dates that place work lie within the scheduler's bounds of the project start
+    (``keelplan.engine.limits``); so does every other task's, and a change of the start keeps it so."""
+    dates = (task.constraint_date, task.manual_start, task.manual_finish, task.actual_start, task.actual_finish)
+    if all(value is None for value in dates):
+        return
+    start = task.project.start_date
+    # In TruePPM's words (the v1 dialect's too) a start-no-earlier-than date is the planned start.
+    snet = task.constraint_type == ConstraintType.SNET
+    require_schedulable(limits.planned_date_problem(start, task.constraint_date,
+                                                    what="planned start" if snet else "constraint date"),
+                        field="constraint_date", what="planned start" if snet else "constraint date",
+                        also=("planned_start",) if snet else ())
+    for field, what in (("manual_start", "manual start"), ("manual_finish", "manual finish")):
+        require_schedulable(limits.planned_date_problem(start, getattr(task, field), what=what), field=field,
+                            what=what)
+    for field, what in (("actual_start", "actual start"), ("actual_finish", "actual finish")):
+        require_schedulable(limits.actual_date_problem(start, getattr(task, field)), field=field, what=what)
 
 
 def check_member_fields(role: int, fields) -> None:

@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from keelplan.calendars.selectors import require_usable_calendar
 from keelplan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleLockVersion
 from keelplan.core.transactions import write_transaction
-from keelplan.core.validation import IDENTIFIER_RE, require_text
+from keelplan.core.validation import IDENTIFIER_RE, require_schedulable, require_text
+from keelplan.engine import limits
+from keelplan.planning.models import WorkItem
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
 from keelplan.sync.services import (
@@ -77,10 +80,31 @@ def _validate_parent(actor, parent: Project | None, *, project: Project | None =
 
 
 def _validate_dates(start_date, status_date) -> None:
+    """The project's dates, within the bounds the scheduler accepts (``keelplan.engine.limits``)."""
     if not isinstance(start_date, dt.date):
         raise InvalidInput("A start date is required.", field="start_date")
     if status_date is not None and not isinstance(status_date, dt.date):
         raise InvalidInput("Must be a date.", field="status_date")
+    require_schedulable(limits.start_problem(start_date), field="start_date", what="start date")
+    require_schedulable(limits.planned_date_problem(start_date, status_date, what="status date"),
+                        field="status_date", what="status date")
+
+
+def _validate_task_dates_from(project: Project, start_date: dt.date) -> None:
+    """A new start must keep every task's dates within the scheduler's bounds of it (the tasks' own checks
+    held them to the old start)."""
+    latest = limits.latest_planned_date(start_date)
+    first, last = limits.actual_date_window(start_date)
+    beyond = (Q(constraint_date__gt=latest) | Q(manual_start__gt=latest) | Q(manual_finish__gt=latest)
+              | Q(actual_start__lt=first) | Q(actual_start__gt=last) | Q(actual_finish__lt=first)
+              | Q(actual_finish__gt=last))
+    task = WorkItem.objects.filter(project=project).filter(beyond).order_by("id").values_list("id", "name").first()
+    if task is not None:
+        raise InvalidInput(
+            f"With this start, the dates of task {task[1]!r} (#{task[0]}) would lie more than "
+            f"{limits.MAX_PROJECT_SPAN_DAYS} days from it, beyond what the scheduler accepts: a constraint or "
+            f"manual date may be at most {latest.isoformat()}, an actual date from {first.isoformat()} to "
+            f"{last.isoformat()}.", field="start_date", code="date_out_of_range")
 
 
 
@@ -144,9 +168,12 @@ def project_update(*, actor, project: Project, lock_version: int | None = None, 
         raise InvalidInput("Must be one of 1, 100, 200, 300.", field="default_member_role")
     if "description" in fields and fields["description"] is None:
         fields["description"] = ""
+    old_start = project.start_date
     for key, value in fields.items():
         setattr(project, key, value)
     _validate_dates(project.start_date, project.status_date)
+    if project.start_date != old_start:
+        _validate_task_dates_from(project, project.start_date)
     row_save_changes(project, before, PROJECT_FIELDS, entity="project", project=project, actor=actor)
     return project
 

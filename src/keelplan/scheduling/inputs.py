@@ -9,13 +9,20 @@ any process, since the change log is shared. Because events are numbered in comm
 installed in the cache only after its transaction commits, a state at position ``n`` is a faithful copy of
 the stored inputs at ``n``. If too much changed, or nothing is cached, the inputs are read in full. The cache
 shares a byte budget with the computed schedules' (``store._Budget``); a state's size is estimated per row.
+
+A state also carries each live link's stored ``Dependency.is_driving``, the one computed output kept on the link
+rows: a reschedule compares the engine's flags with them and writes only the flips, without reading 200,000
+rows first. They are caught up the same way, from the links the scheduler's own events name as flipped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from django.db.models.fields.json import KeyTransform
 
 from keelplan.calendars.models import Calendar, CalendarException
 from keelplan.engine import inputs as engine
@@ -23,6 +30,7 @@ from keelplan.planning.models import Dependency, SchedulingMode, WorkItem
 from keelplan.portfolio.models import Project
 from keelplan.scheduling.store import _Cache
 from keelplan.sync.models import ChangeEvent
+from keelplan.sync.services import SCHEDULE_ENTITY
 
 DEFAULT_CALENDAR = "default"
 # Above this share of the project's rows changed since the cached state, reading everything is cheaper.
@@ -31,7 +39,7 @@ ID_BATCH = 5000
 
 TASK_COLUMNS = ("id", "parent_id", "duration", "scheduling_mode", "manual_start", "manual_finish", "constraint_type",
                 "constraint_date", "deadline", "calendar_id", "percent_complete", "actual_start", "actual_finish")
-LINK_COLUMNS = ("id", "predecessor_id", "successor_id", "dep_type", "lag", "lag_unit")
+LINK_COLUMNS = ("id", "predecessor_id", "successor_id", "dep_type", "lag", "lag_unit", "is_driving")
 CALENDAR_ENTITIES = ("calendar", "calendar_exception")
 # Stored codes to engine enum members: passing members spares the engine an enum lookup per row.
 CONSTRAINTS = {c.value: c for c in engine.ConstraintType}
@@ -56,13 +64,18 @@ class InputState:
     links: dict            # dependency id -> engine.Link
     calendars: dict        # calendar id -> engine.Calendar (only those the project uses, plus the default)
     project_input: engine.ProjectInput
+    # The ids of ``links`` in their order, which is ``project_input.links``' order and ascending (a full read
+    # lists them by id; catching up appends only ids above the last, or rebuilds in id order), and each one's
+    # stored ``is_driving``. Read-only arrays, shared between states.
+    link_ids: np.ndarray = field(default=None, compare=False, repr=False)
+    driving: np.ndarray = field(default=None, compare=False, repr=False)
 
 
 # Bytes an InputState holds per task and per link: the engine objects, their places in the state's dicts and
 # the input's tuples, and the input's NumPy columns (25 and 40 bytes), measured with tracemalloc on 20,000
-# and 100,000 tasks; a calendar exception is a few small objects.
+# and 100,000 tasks, plus a link's id and stored flag (9 bytes); a calendar exception is a few small objects.
 BYTES_PER_TASK = 320
-BYTES_PER_LINK = 270
+BYTES_PER_LINK = 279
 BYTES_PER_CALENDAR_EXCEPTION = 200
 STATE_OVERHEAD = 4096
 
@@ -96,7 +109,7 @@ def _task(row) -> engine.Task:
 
 
 def _link(row) -> engine.Link:
-    _, pred, succ, dep_type, lag, lag_unit = row
+    _, pred, succ, dep_type, lag, lag_unit, _ = row
     return engine.Link(predecessor=pred, successor=succ, type=LINK_TYPES.get(dep_type, dep_type), lag=lag,
                        lag_unit=LAG_UNITS.get(lag_unit, lag_unit))
 
@@ -127,17 +140,25 @@ def _project_row(project_id: int):
     return Project.all_objects.filter(pk=project_id).values_list("start_date", "status_date", "calendar_id").get()
 
 
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
 def load_full(project_id: int, *, seq: int, ws_seq: int) -> InputState:
     """Read every live task and link of the project."""
     start, status_date, calendar_id = _project_row(project_id)
     tasks = {row[0]: _task(row) for row in WorkItem.objects.filter(project_id=project_id).order_by("id")
              .values_list(*TASK_COLUMNS)}
-    links = {row[0]: _link(row) for row in Dependency.objects.filter(project_id=project_id).order_by("id")
-             .values_list(*LINK_COLUMNS)}
+    rows = list(Dependency.objects.filter(project_id=project_id).order_by("id").values_list(*LINK_COLUMNS))
+    links = {row[0]: _link(row) for row in rows}
+    link_ids = _frozen(np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)))
+    driving = _frozen(np.fromiter((row[-1] for row in rows), dtype=bool, count=len(rows)))
+    del rows
     used = {calendar_id} | {t.calendar for t in tasks.values() if t.calendar is not None}
     calendars = _calendars(used)
     return InputState(project_id, seq, ws_seq, start, status_date, calendar_id, tasks, links, calendars,
-                      _project_input(start, status_date, calendar_id, tasks, links, calendars))
+                      _project_input(start, status_date, calendar_id, tasks, links, calendars), link_ids, driving)
 
 
 def _touched_calendars(since: int, until: int) -> set[int]:
@@ -191,18 +212,26 @@ def _patch(rows: dict, live: dict, touched: set[int], *, key=None) -> _Patch:
     return patch
 
 
+def _runs_size(runs) -> int:
+    return sum(last - first + 1 for first, last in runs)
+
+
 def catch_up(state: InputState, *, seq: int, ws_seq: int) -> InputState:
     """``state`` brought forward to ``seq``/``ws_seq`` by re-reading the rows changed after its positions."""
     pid = state.project_id
     task_ids: set[int] = set()
     link_ids: set[int] = set()
+    flipped_runs: list = []   # links whose is_driving a computation rewrote, as [first, last] runs of ids
     if seq > state.seq:
-        for entity, entity_id in (ChangeEvent.objects.filter(stream__project_id=pid, seq__gt=state.seq, seq__lte=seq,
-                                                             entity__in=("work_item", "dependency"))
+        events = ChangeEvent.objects.filter(stream__project_id=pid, seq__gt=state.seq, seq__lte=seq)
+        for entity, entity_id in (events.filter(entity__in=("work_item", "dependency"))
                                   .values_list("entity", "entity_id")):
             (task_ids if entity == "work_item" else link_ids).add(entity_id)
+        for runs in (events.filter(entity=SCHEDULE_ENTITY).annotate(links=KeyTransform("dependencies", "changes"))
+                     .values_list("links", flat=True)):
+            flipped_runs.extend(runs or ())
     size = len(state.tasks) + len(state.links)
-    if len(task_ids) + len(link_ids) > max(2000, FULL_RELOAD_SHARE * size):
+    if len(task_ids) + len(link_ids) + _runs_size(flipped_runs) > max(2000, FULL_RELOAD_SHARE * size):
         return load_full(pid, seq=seq, ws_seq=ws_seq)
 
     start, status_date, calendar_id = _project_row(pid)
@@ -213,12 +242,17 @@ def catch_up(state: InputState, *, seq: int, ws_seq: int) -> InputState:
             live.update((row[0], _task(row)) for row in WorkItem.objects.filter(pk__in=batch, project_id=pid)
                         .values_list(*TASK_COLUMNS))
         task_patch = _patch(state.tasks, live, task_ids)
-    if link_ids:
+    flags: dict[int, bool] = {}
+    if link_ids or flipped_runs:
         live = {}
-        for batch in _batches(link_ids):
-            live.update((row[0], _link(row)) for row in Dependency.objects.filter(pk__in=batch, project_id=pid)
-                        .values_list(*LINK_COLUMNS))
-        link_patch = _patch(state.links, live, link_ids, key=_link_key)
+        flipped = {i for first, last in flipped_runs for i in range(first, last + 1)}
+        for batch in _batches(link_ids | flipped):
+            for row in Dependency.objects.filter(pk__in=batch, project_id=pid).values_list(*LINK_COLUMNS):
+                flags[row[0]] = row[-1]
+                if row[0] in link_ids:
+                    live[row[0]] = _link(row)
+        if link_ids:
+            link_patch = _patch(state.links, live, link_ids, key=_link_key)
     tasks = task_patch.rows if task_patch else state.tasks
     links = link_patch.rows if link_patch else state.links
 
@@ -245,5 +279,51 @@ def catch_up(state: InputState, *, seq: int, ws_seq: int) -> InputState:
             tasks=task_patch.upserts if task_patch else (), remove_tasks=task_patch.removals if task_patch else (),
             links=link_patch.upserts if link_patch else (), remove_links=link_patch.removals if link_patch else (),
             **changes)
+    link_order, driving = _stored_flags(state, link_patch, link_ids, flags)
     return replace(state, seq=seq, ws_seq=ws_seq, start=start, status_date=status_date, calendar_id=calendar_id,
-                   tasks=tasks, links=links, calendars=calendars, project_input=project_input)
+                   tasks=tasks, links=links, calendars=calendars, project_input=project_input, link_ids=link_order,
+                   driving=driving)
+
+
+def _stored_flags(state: InputState, patch: _Patch | None, touched: set[int],
+                  flags: dict[int, bool]) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of the links after ``patch`` (which re-read the ``touched`` ones; ``state``'s links without a
+    patch) in their order, and their stored is_driving: ``state``'s carried over, ``flags`` (rows just re-read)
+    replacing them."""
+    ids, driving = state.link_ids, state.driving
+    if patch is not None and patch.in_place:
+        # Kept rows kept their places, removed ones left and new ones (ids above the last) came at the end: a
+        # few array operations instead of a pass over every link.
+        removed = sorted(i for i in touched if i in state.links and i not in patch.rows)
+        added = sorted(i for i in touched if i not in state.links and i in patch.rows)
+        if removed:
+            _, at = _positions(ids, np.array(removed, dtype=np.int64))
+            ids, driving = np.delete(ids, at), np.delete(driving, at)
+        if added:
+            ids = np.concatenate((ids, np.array(added, dtype=np.int64)))
+            driving = np.concatenate((driving, np.zeros(len(added), bool)))
+    elif patch is not None:
+        new_ids = np.fromiter(patch.rows, dtype=np.int64, count=len(patch.rows))
+        driving = _aligned(ids, driving, new_ids)
+        ids = new_ids
+    if flags:
+        driving = driving if driving.flags.writeable else driving.copy()
+        keys = np.fromiter(flags, dtype=np.int64, count=len(flags))
+        values = np.fromiter(flags.values(), dtype=bool, count=len(flags))
+        found, pos = _positions(ids, keys)
+        driving[pos[found]] = values[found]
+    return (_frozen(ids) if ids.flags.writeable else ids), (_frozen(driving) if driving.flags.writeable else driving)
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(found, pos)``: which of ``wanted`` are in the ascending ``ids``, and where."""
+    if not len(ids):
+        return np.zeros(len(wanted), bool), np.zeros(len(wanted), np.int64)
+    pos = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    return ids[pos] == wanted, pos
+
+
+def _aligned(old_ids: np.ndarray, old_flags: np.ndarray, new_ids: np.ndarray) -> np.ndarray:
+    """``old_flags`` moved to the positions of ``new_ids``; false for an id that was not there."""
+    found, pos = _positions(old_ids, new_ids)
+    return np.where(found, old_flags[pos] if len(old_flags) else False, False)

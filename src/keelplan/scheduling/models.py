@@ -4,7 +4,9 @@ A project's computed task fields are stored column-wise in ``ScheduleChunk`` row
 moving a project's finish changes the late dates and floats of nearly every task, and rewriting 100,000 rows
 per edit is far slower than rewriting a few dozen binary chunks. ``ProjectSchedule`` holds the project-level
 figures and the version that readers compare against their cache. ``WorkItem.is_critical`` is kept as a
-column too, written only where it flips, so lists can filter on it in SQL.
+column too, written only where it flips, so lists can filter on it in SQL. ``Dependency.is_driving`` lives only
+on the link rows (one flag a link, which few edits flip, needs no packing); the scheduler writes it where it
+flips and each process keeps the stored flags with its cached inputs to find the flips without reading them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ class ProjectSchedule(models.Model):
     """The latest computation of one project's schedule.
 
     Invariant: after every committed write, the chunks with ``number < chunk_count`` hold exactly what a fresh
-    computation of the project's stored inputs gives. ``version`` grows by one whenever a computed value changes.
+    computation of the project's stored inputs gives, and so do the ``is_critical`` of its live tasks and the
+    ``is_driving`` of its live links. ``version`` grows by one whenever a computed value changes.
     """
 
     project = models.OneToOneField("portfolio.Project", primary_key=True, on_delete=models.CASCADE,

@@ -9,8 +9,9 @@ How it hangs together:
   when the outermost service scope ends, still inside its transaction and under the project's write lock.
 * :func:`reschedule` brings the process's cached :class:`~keelplan.scheduling.inputs.InputState` up to the
   change log's position, runs the engine, compares the result with the stored schedule and writes only what
-  changed: the packed chunks that differ, ``WorkItem.is_critical`` where it flipped, the project's finish, and
-  one ``schedule`` change event naming the tasks whose computed fields changed.
+  changed: the packed chunks that differ, ``WorkItem.is_critical`` and ``Dependency.is_driving`` where they
+  flipped, the project's finish, and one ``schedule`` change event naming the tasks whose computed fields changed
+  and the links whose flag flipped (so the sync feed and other processes' caches hear of both).
 * An engine error (a cycle through summaries that the graph check did not catch, dates past year 9999) is a
   domain error, so the write that caused it is refused and rolled back with nothing changed.
 
@@ -32,7 +33,7 @@ from keelplan.core.errors import InvalidInput, NotFound
 from keelplan.core.transactions import before_commit, write_transaction
 from keelplan.engine import schedule as engine_schedule
 from keelplan.engine import errors as engine_errors
-from keelplan.planning.models import SCHEDULE_INPUT_FIELDS, WorkItem
+from keelplan.planning.models import SCHEDULE_INPUT_FIELDS, Dependency, WorkItem
 from keelplan.planning.services import cycle_error
 from keelplan.portfolio.models import Project, Role
 from keelplan.portfolio.selectors import require_role
@@ -165,23 +166,27 @@ def reschedule(project_id: int, *, actor=None, full: bool = False) -> ProjectSch
                 changed |= moved
                 changed_fields.add(key)
     dropped = len(old) - int(found.sum())
-    something_changed = bool(changed.any()) or dropped > 0
+    tasks_changed = bool(changed.any()) or dropped > 0
+    flipped = _flipped_links(state, result)
+    something_changed = tasks_changed or bool(flipped.any())
 
     now = timezone.now()
     finish = result.project_finish if len(new) else None
     version = row.version + 1 if something_changed else row.version
     new = Computed(version, new.ids, new.cols)
-    if something_changed:
+    if tasks_changed:
         _write_chunks(project_id, old, new)
         _write_critical_flags(new, found, pos, old)
-    payload_fields = sorted(API_NAMES[k] for k in changed_fields)
+    flipped_ids = _write_driving_flags(state, result, flipped)
+    payload_fields = sorted([API_NAMES[k] for k in changed_fields] + (["is_driving"] if len(flipped_ids) else []))
     if something_changed or finish != old_finish:
         Project.all_objects.filter(pk=project_id).update(finish_date=finish, scheduled_at=now)
         change_record(project=Project(pk=project_id), actor=actor, changes=[Change(
             SCHEDULE_ENTITY, project_id, ChangeAction.UPDATED,
             payload={"finish_date": [old_finish.isoformat() if old_finish else None,
                                      finish.isoformat() if finish else None],
-                     "work_items": _ranges(new.ids[changed]), "fields": payload_fields},
+                     "work_items": _ranges(new.ids[changed]), "dependencies": _ranges(flipped_ids),
+                     "fields": payload_fields},
         )])
         seq += 1
 
@@ -199,7 +204,9 @@ def reschedule(project_id: int, *, actor=None, full: bool = False) -> ProjectSch
     row.chunk_count = new.chunk_count()
     row.save()
 
-    state = dataclasses.replace(state, seq=seq)
+    driving = np.asarray(result.link_driving, dtype=bool).copy()
+    driving.flags.writeable = False
+    state = dataclasses.replace(state, seq=seq, driving=driving)
     transaction.on_commit(partial(_install, project_id, state, new))
     return row
 
@@ -244,6 +251,26 @@ def _write_critical_flags(new: Computed, found, pos, old: Computed) -> None:
         chosen = ids[values == flag].tolist()
         for i in range(0, len(chosen), FLAG_BATCH):
             WorkItem.all_objects.filter(pk__in=chosen[i:i + FLAG_BATCH]).update(is_critical=flag)
+
+
+def _flipped_links(state: InputState, result) -> np.ndarray:
+    """Per link of ``state``, whether the engine's flag differs from the stored ``is_driving``."""
+    flags = np.asarray(result.link_driving, dtype=bool)
+    if flags.shape != state.driving.shape:
+        raise RuntimeError(f"The engine gave {len(flags)} link flags for the {len(state.driving)} links of project "
+                           f"{state.project_id}.")
+    return flags != state.driving
+
+
+def _write_driving_flags(state: InputState, result, flipped: np.ndarray) -> np.ndarray:
+    """Write ``Dependency.is_driving`` where it flipped; returns the ids written, ascending."""
+    ids = state.link_ids[flipped]
+    values = np.asarray(result.link_driving, dtype=bool)[flipped]
+    for flag in (True, False):
+        chosen = ids[values == flag].tolist()
+        for i in range(0, len(chosen), FLAG_BATCH):
+            Dependency.all_objects.filter(pk__in=chosen[i:i + FLAG_BATCH]).update(is_driving=flag)
+    return ids
 
 
 def _install(project_id: int, state: InputState, computed: Computed) -> None:

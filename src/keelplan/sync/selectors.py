@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.core import signing
 from django.db.models import Model, Q, QuerySet
+from django.db.models.fields.json import KeyTransform
 
 from keelplan.calendars.models import Calendar, CalendarException
 from keelplan.core.errors import InvalidInput
@@ -60,6 +61,8 @@ COLLECTIONS = (
     Collection("task_resources", Assignment, ("assignment",)),
 )
 COLLECTION_NAMES = tuple(c.name for c in COLLECTIONS)
+# The rows whose computed fields the scheduler writes, and the key of its event's payload that names them.
+SCHEDULED = {WorkItem: "work_items", Dependency: "dependencies"}
 
 
 @dataclass(frozen=True)
@@ -168,11 +171,14 @@ class _Page:
         ids = list(events.filter(entity=collection.entities[0], entity_id__gt=after).order_by("entity_id")
                    .values_list("entity_id", flat=True).distinct()[:limit])
         extra: list[list[int]] = []
-        if collection.model is WorkItem:
-            # A computation's event names the tasks whose computed fields changed, as runs of ids.
+        if collection.model in SCHEDULED:
+            # A computation's event names, as runs of ids, the tasks whose computed fields changed and the links
+            # whose is_driving flipped.
             runs = []
-            for payload in self._range(False).filter(entity=SCHEDULE_ENTITY).values_list("changes", flat=True):
-                runs.extend(payload.get("work_items", ()))
+            for part in (self._range(False).filter(entity=SCHEDULE_ENTITY)
+                         .annotate(part=KeyTransform(SCHEDULED[collection.model], "changes"))
+                         .values_list("part", flat=True)):
+                runs.extend(part or ())
             extra.append(_first_in_runs(runs, after, limit))
         if collection.model in (WorkItem, Assignment):
             extra.append(self._also_listed(collection, events if collection.model is WorkItem else self._range(False),

@@ -21,7 +21,9 @@ WORKSPACE_STREAM = "workspace"
 # A project stream's event recording the workspace stream's position (payload ``{"workspace_seq": n}``), so
 # that one number -- a position in the project's stream -- pins both streams for a sync client.
 SYNC_MARK = "sync_mark"
-# The scheduler's one event per computation that changed something (payload: finish_date, work_items, fields).
+# The scheduler's one event per computation that changed something. Payload: finish_date [old, new]; work_items,
+# the tasks whose computed fields changed, and dependencies, the links whose is_driving flipped, each as
+# [first, last] runs of ids; fields, the API names of the computed fields that changed.
 SCHEDULE_ENTITY = "schedule"
 _PLAIN_TYPES = frozenset({str, int, bool, float})
 

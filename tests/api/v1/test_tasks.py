@@ -105,7 +105,7 @@ class TestTaskContract(EndpointContract):
             ({"project": pid, "name": "T", "scheduling_mode": "sometimes"}, "scheduling_mode"),
             ({"project": pid, "name": "T", "scheduling_mode": "manual", "manual_start": "2026-02-10",
               "manual_finish": "2026-02-09"}, "manual_finish"),
-            ({"project": pid, "name": "T", "actual_finish": "2026-02-10"}, "actual_start"),
+            ({"project": pid, "name": "T", "actual_finish": "5000-02-10"}, "actual_finish"),
             ({"project": pid, "name": "T", "actual_start": "2026-02-10", "actual_finish": "2026-02-09"},
              "actual_finish"),
             ({"project": pid, "name": "T", "parent": sister_task.pk}, "parent"),

@@ -375,6 +375,8 @@ class DependencySerializer(serializers.ModelSerializer):
                              help_text="Lag in lag_unit (elapsed calendar days unless told); negative is a lead.")
     lag_unit = serializers.ChoiceField(choices=LagUnit.choices, required=False, default=LagUnit.ELAPSED_DAYS)
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=10_000)
+    is_driving = serializers.BooleanField(read_only=True, help_text="Computed: whether this link sets its "
+                                          "successor's early dates (it has no slack). Ignored when sent.")
     lock_version = serializers.IntegerField(required=False, min_value=0)
 
     class Meta:
