@@ -50,6 +50,8 @@ def assert_same(evolved: ProjectInput, expected: ProjectInput | None = None):
     for got, want in zip(evolved._task_columns + evolved._link_columns, expected._task_columns + expected._link_columns):
         assert got.dtype == want.dtype and np.array_equal(got, want)
         assert not got.flags.writeable
+    # the id ranks (shared with the input it was evolved from while the ids stay the same) are right
+    assert np.array_equal(evolved.id_ranks(), expected.id_ranks())
     assert_same_schedule(evolved, expected)
 
 
@@ -80,6 +82,18 @@ def keys(p: ProjectInput) -> list:
 
 
 # ------------------------------------------------------------------ each argument
+
+
+def test_id_ranks_are_shared_while_the_ids_stay_and_made_again_when_they_change():
+    p = base()
+    ranks = p.id_ranks()
+    assert sorted(ranks.tolist()) == list(range(len(p.tasks)))
+    assert [p.tasks[i].id for i in np.argsort(ranks)] == sorted(t.id for t in p.tasks)
+    edited = p.evolve(tasks=[dataclasses.replace(p.tasks[0], duration=p.tasks[0].duration + 1)])
+    assert edited.id_ranks() is ranks
+    grown = p.evolve(tasks=[Task("0-first", 1)])
+    assert grown.id_ranks() is not ranks and grown.id_ranks()[-1] == 0
+    assert int(grown.id_ranks()[0]) == int(ranks[0]) + 1
 
 
 def test_no_change_gives_an_equal_input():

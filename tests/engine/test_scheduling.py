@@ -461,3 +461,26 @@ def test_link_via_build_and_summary_input_order_independent():
     # A summary listed after its children behaves the same.
     r = run([Task("C1", 2, parent="S"), Task("S"), ("X", 1)], [Link("X", "S")])
     assert dates(r, "C1") == (D(2026, 1, 6), D(2026, 1, 7))
+
+
+# ------------------------------------------------------------------ the critical path
+
+
+def test_critical_path_lists_every_critical_task_earliest_start_then_id():
+    # Two parallel chains of equal length: all four are critical; the walk takes the earliest start first, and
+    # of two starting together, the lower id.
+    r = run([("Z1", 2), ("Z2", 1), ("A1", 1), ("A2", 2)], [("Z1", "Z2"), ("A1", "A2")])
+    assert r.critical_path == ("A1", "Z1", "A2", "Z2")
+
+
+def test_critical_path_waits_for_a_predecessor_with_a_later_start():
+    # B (SS -2 from A) starts before A, but is listed only after it: a task comes after its predecessors.
+    r = run([("X", 2), Task("A", 3, constraint="SNET", constraint_date=D(2026, 1, 7)), ("B", 5)],
+            [("X", "A"), ("A", "B", "SS", -2)])
+    assert r["B"].early_start < r["A"].early_start
+    assert r.critical_path == ("X", "A", "B")
+
+
+def test_critical_path_with_ids_of_mixed_types():
+    r = run([Task(2, 1), Task("a", 1), Task(1, 1)])
+    assert r.critical_path == (1, 2, "a")

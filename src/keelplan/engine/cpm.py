@@ -113,7 +113,7 @@ from __future__ import annotations
 import gc
 import heapq
 from collections.abc import Sequence
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -997,18 +997,14 @@ class _Solver:
         crit = np.flatnonzero(critical[:nl])
         if not crit.size:
             return []
-        id_a = np.asarray(ids)
-        if id_a.dtype.kind in "iuUS" and id_a.ndim == 1:
-            by_key = np.lexsort((id_a[net.leaves] if nl < id_a.size else id_a, es_a[:nl]))
-        else:  # ids of mixed or unusual types: compared by Python's own ordering
-            day = (es_a[:nl] >> 1).tolist()
-            leaf_ids = [ids[t] for t in net.leaves.tolist()]
-            by_key = np.array(sorted(range(nl), key=lambda x: (day[x], leaf_ids[x])), dtype=np.int64)
-        # pos: each node's place in that (early start, id) order; hubs before every task.
+        # pos: each node's key in that (early start, id) order, one number (the day, then the id's rank among
+        # the ids); hubs before every task.
+        ranks = self.p.id_ranks()
         pos = np.empty(n, dtype=np.int64)
-        pos[by_key] = np.arange(nl)
+        pos[:nl] = (es_a[:nl] >> 1) * len(ranks) + (ranks[net.leaves] if nl < len(ranks) else ranks)
         pos[nl:] = np.arange(nl - n, 0)
-        return [ids[t] for t in net.leaves[self._walk(pos, crit)].tolist()]
+        order = net.leaves[self._walk(pos, crit)].tolist()
+        return [ids[order[0]]] if len(order) == 1 else list(itemgetter(*order)(ids))
 
     def _walk(self, pos: np.ndarray, nodes: np.ndarray) -> np.ndarray:
         """``nodes`` in the order of the walk that always takes, of the nodes whose predecessors have all been

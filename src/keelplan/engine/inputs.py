@@ -517,6 +517,9 @@ class ProjectInput:
     _index: _TaskIndex = field(default=None, init=False, repr=False, compare=False)
     _task_columns: _TaskColumns = field(default=None, init=False, repr=False, compare=False)
     _link_columns: _LinkColumns = field(default=None, init=False, repr=False, compare=False)
+    # [the rank of each task's id among all ids, or None until asked for]: shared by the inputs evolve() derives
+    # while the ids stay the same, so repeated scheduling of an edited project sorts its ids once.
+    _id_ranks: list = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         _date(self.start, field="start", optional=False)
@@ -532,9 +535,29 @@ class ProjectInput:
         object.__setattr__(self, "_index", _TaskIndex(index, None, {}, len(tasks)))
         object.__setattr__(self, "_task_columns", _task_columns(tasks, index, cal_positions))
         object.__setattr__(self, "_link_columns", _link_columns(links, index))
+        object.__setattr__(self, "_id_ranks", [None])
 
     def task_index(self, task_id) -> int:
         return self._index[task_id]
+
+    def id_ranks(self) -> np.ndarray:
+        """Per task (in input order), the rank of its id among all the ids: 0 for the least. Ids of one type
+        compare as that type; ids of mixed types by type name, then text."""
+        ranks = self._id_ranks[0]
+        if ranks is None:
+            ids = list(map(_task_id, self.tasks))
+            column = np.asarray(ids) if ids else np.zeros(0, dtype=np.int64)
+            if column.ndim == 1 and column.dtype.kind in "iuUSf":
+                order = np.argsort(column, kind="stable")
+            else:
+                try:
+                    order = sorted(range(len(ids)), key=ids.__getitem__)
+                except TypeError:
+                    order = sorted(range(len(ids)), key=lambda i: (type(ids[i]).__name__, str(ids[i])))
+            ranks = np.empty(len(ids), dtype=np.int64)
+            ranks[order] = np.arange(len(ids))
+            self._id_ranks[0] = _frozen(ranks)
+        return ranks
 
     @classmethod
     def build(cls, *, start, tasks: Iterable, links: Iterable = (), calendars: Iterable = (), **kwargs) -> ProjectInput:
@@ -604,9 +627,12 @@ class ProjectInput:
                                                                    moved_calendars)
         new_links, link_columns = self._evolve_links(tuple(links), tuple(remove_links), index, moved)
         out = object.__new__(ProjectInput)
+        # Tasks replaced in place keep their ids (and none was added or removed): the id ranks still hold.
+        same_ids = not remove_tasks and len(new_tasks) == len(self.tasks)
         for name, value in (("start", start), ("tasks", new_tasks), ("links", new_links), ("calendars", cals),
                             ("calendar", calendar), ("status_date", status_date), ("_index", index),
-                            ("_task_columns", task_columns), ("_link_columns", link_columns)):
+                            ("_task_columns", task_columns), ("_link_columns", link_columns),
+                            ("_id_ranks", self._id_ranks if same_ids else [None])):
             object.__setattr__(out, name, value)
         return out
 

@@ -3,6 +3,8 @@ moved. The project starts on Monday 5 January 2026."""
 
 from __future__ import annotations
 
+import uuid
+
 from keelplan.planning.services import dependency_create, task_create
 from keelplan.scheduling.models import ProjectSchedule
 
@@ -106,3 +108,50 @@ def test_unauthenticated_and_unknown_project(project, api):
 
     assert APIClient().get(schedule_url(project)).status_code == 401
     assert_error(api.get("/api/v1/projects/999999/schedule/"), 404)
+
+
+def _critical_rows(api, project) -> dict:
+    rows = json_body(api.get(TASKS, {"project": project.pk, "page_size": 100}))["results"]
+    return {t["id"]: t for t in rows}
+
+
+def test_the_critical_path_is_every_critical_task_after_bulk_writes_and_edits(owner, project, api):
+    """The stored critical path agrees with ``is_critical`` whatever wrote the tasks: every critical task,
+    predecessors first, ending at the task that sets the finish (the demo once showed one task while five
+    were critical)."""
+    uids = [str(uuid.uuid4()) for _ in range(6)]
+    body = {"tasks": [{"uid": uids[0], "name": "Survey", "duration": 2},
+                      {"uid": uids[1], "name": "Design", "duration": 4},
+                      {"uid": uids[2], "name": "Permit", "duration": 1},
+                      {"uid": uids[3], "name": "Build", "duration": 5},
+                      {"uid": uids[4], "name": "Fit-out", "duration": 3},
+                      {"uid": uids[5], "name": "Handover", "duration": 0}],
+            "dependencies": [{"predecessor": uids[0], "successor": uids[1]},
+                             {"predecessor": uids[0], "successor": uids[2]},
+                             {"predecessor": uids[1], "successor": uids[3]},
+                             {"predecessor": uids[2], "successor": uids[3]},
+                             {"predecessor": uids[1], "successor": uids[4]},
+                             {"predecessor": uids[3], "successor": uids[5]},
+                             {"predecessor": uids[4], "successor": uids[5]}]}
+    response = api.post(f"/api/v1/projects/{project.pk}/tasks/bulk/", body, format="json")
+    assert response.status_code == 200, response.content
+    ids = {row["uid"]: row["id"] for row in json_body(response)["tasks"]}
+    survey, design, permit, build, fitout, handover = (ids[u] for u in uids)
+
+    def check(expected):
+        summary = json_body(api.get(schedule_url(project)))
+        rows = _critical_rows(api, project)
+        assert summary["critical_path"] == expected
+        assert set(summary["critical_path"]) == {i for i, t in rows.items() if t["is_critical"]}
+        assert rows[expected[-1]]["early_finish"] == summary["project_finish"]
+
+    # Survey Mon 5-Tue 6, Design Wed 7-Mon 12, Build Tue 13-Mon 19, Handover (a milestone) Tue 20.
+    check([survey, design, build, handover])
+    assert _critical_rows(api, project)[handover]["early_start"] == "2026-01-20"
+    # Fit-out grows past Build: the path moves to it.
+    assert api.patch(f"{TASKS}{fitout}/", {"duration": 8}, format="json").status_code == 200
+    check([survey, design, fitout, handover])
+    # Fit-out of five days ties with Build (both Tue 13 - Mon 19): both are critical, listed by early start,
+    # then id.
+    assert api.patch(f"{TASKS}{fitout}/", {"duration": 5}, format="json").status_code == 200
+    check([survey, design, build, fitout, handover])
