@@ -158,6 +158,20 @@ def cmd_purge(args) -> int:
 
 def cmd_schedule(args) -> int:
     """Schedule a project file with the engine alone: no Django, no database."""
+    import gc
+
+    # Reading a large file makes a few hundred thousand objects and no reference cycles; the cyclic collector
+    # would scan them over and over for nothing (a fifth of the command's time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _schedule_file(args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _schedule_file(args) -> int:
     from keelplan.engine import SchedulingError, schedule
     from keelplan.engine.formats import load_project, schedule_to_json
 
@@ -178,7 +192,7 @@ def cmd_schedule(args) -> int:
         print(f"keelplan schedule: {message}", file=sys.stderr)
         return 1
     if args.json:
-        sys.stdout.write(schedule_to_json(result) + "\n")
+        sys.stdout.write(schedule_to_json(result, project) + "\n")
     else:
         sys.stdout.write(_schedule_table(project, result))
     return 0

@@ -484,3 +484,39 @@ def test_critical_path_waits_for_a_predecessor_with_a_later_start():
 def test_critical_path_with_ids_of_mixed_types():
     r = run([Task(2, 1), Task("a", 1), Task(1, 1)])
     assert r.critical_path == (1, 2, "a")
+
+
+# ------------------------------------------------------------------ driving links
+
+
+@pytest.mark.parametrize("kind,lag,driving", [
+    ("FS", 0, True), ("FS", 2, True), ("FS", -2, True),      # B's start follows A's finish (-2: exactly Mon 5)
+    ("SS", 0, True), ("SS", 1, True), ("SS", -1, False),     # a lead before the project start: the start holds B
+    ("FF", 0, False), ("FF", -1, False), ("FF", 3, True),   # B (Mon 5 - Wed 7) ends after A anyway, unless +3
+    ("SF", 0, False), ("SF", 4, True),                       # SF 0: B (3 days) could finish on A's start day
+])
+def test_a_link_drives_when_its_predecessor_cannot_slip_without_moving_the_successor(kind, lag, driving):
+    # A (2 days) Mon 5 - Tue 6; B (3 days).
+    r = run([("A", 2), ("B", 3)], [("A", "B", kind, lag)])
+    assert r.link_driving.tolist() == [driving]
+    assert r["B"].driving_predecessors == (("A",) if driving else ())
+
+
+def test_a_successor_held_later_by_its_own_constraint_is_not_driven():
+    # B's SNET date (Mon 12) places it, not A (which ends Tue 6): A -> B has slack and does not drive.
+    r = run([("A", 2), Task("B", 1, constraint="SNET", constraint_date=D(2026, 1, 12))], [("A", "B")])
+    assert r.link_driving.tolist() == [False] and r["A"].free_float == 3
+
+
+def test_a_successor_pinned_to_its_dates_is_driven_by_no_link():
+    # MSO Tue 6 pins B where A (ending Wed 7) would push it; the link is broken, not driving.
+    for pinned in (Task("B", 1, constraint="MSO", constraint_date=D(2026, 1, 6)),
+                   Task("B", 1, actual_start=D(2026, 1, 6), actual_finish=D(2026, 1, 6))):
+        r = run([("A", 3), pinned], [("A", "B")])
+        assert r.link_driving.tolist() == [False]
+
+
+def test_a_deadline_on_the_successor_does_not_change_which_link_drives():
+    r = run([("A", 3), ("X", 1), Task("B", 2, deadline=D(2026, 1, 8))], [("A", "B"), ("X", "B")])
+    assert r.link_driving.tolist() == [True, False]
+    assert r["A"].total_float == -1 and r["A"].free_float == 0

@@ -62,6 +62,19 @@ def test_json_output(project_file, capsys):
                                "late_start": "2026-01-09", "late_finish": "2026-01-12", "total_float": 1,
                                "free_float": 0, "is_critical": False}
     assert d["tasks"]["C"]["early_start"] == "2026-01-13" and d["tasks"]["C"]["is_critical"] is True
+    # A drives B and C (neither could start later without A moving them), B drives M.
+    assert d["driving_links"] == [["A", "B", "FS"], ["A", "C", "FS"], ["B", "M", "FS"]]
+
+
+def test_json_output_names_the_links_that_drive(tmp_path, capsys):
+    # B waits for A; C starts with the project and A's SS link asks for no more: A -> C does not drive.
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"start": "2026-01-05", "tasks": [
+        {"id": "A", "duration": 2}, {"id": "B", "duration": 1},
+        {"id": "C", "duration": 1, "constraint": "SNET", "constraint_date": "2026-01-07"}],
+        "links": [{"predecessor": "A", "successor": "B"}, {"predecessor": "A", "successor": "C", "type": "SS"}]}))
+    assert main(["schedule", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["driving_links"] == [["A", "B", "FS"]]
 
 
 def test_reads_stdin_and_the_trueppm_format(monkeypatch, capsys):

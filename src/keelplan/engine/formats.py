@@ -362,17 +362,23 @@ def load_project(text: str | bytes, *, format: str | None = None) -> ProjectInpu
     raise ValueError(f"unknown project format {format!r}")
 
 
-def schedule_to_dict(result: ScheduleResult) -> dict:
-    """The ``--json`` shape: ``project_start``, ``project_finish``, ``critical_path`` (ids in order) and
-    ``tasks`` keyed by id, each with early/late start and finish, total and free float and ``is_critical``."""
-    return result.as_dict()
+def schedule_to_dict(result: ScheduleResult, project: ProjectInput | None = None) -> dict:
+    """The ``--json`` shape: ``project_start``, ``project_finish``, ``critical_path`` (every critical task, in
+    order) and ``tasks`` keyed by id, each with early/late start and finish, total and free float and
+    ``is_critical``; given the ``project``, also ``driving_links``: ``[predecessor, successor, type]`` of each
+    link that drives its successor, in the project's link order."""
+    out = result.as_dict()
+    if project is not None:
+        out["driving_links"] = [[lk.predecessor, lk.successor, lk.type.value]
+                                for lk, driving in zip(project.links, result.link_driving.tolist()) if driving]
+    return out
 
 
-def schedule_to_json(result: ScheduleResult, *, indent: int | None = 2) -> str:
-    option = orjson.OPT_INDENT_2 if indent == 2 else 0
+def schedule_to_json(result: ScheduleResult, project: ProjectInput | None = None, *, indent: int | None = 2) -> str:
+    data = schedule_to_dict(result, project)
     if indent not in (2, None):
-        return json.dumps(schedule_to_dict(result), indent=indent)
-    return orjson.dumps(schedule_to_dict(result), option=option).decode()
+        return json.dumps(data, indent=indent)
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent == 2 else 0).decode()
 
 
 # ------------------------------------------------------------------ Keelplan's format
