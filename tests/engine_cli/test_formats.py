@@ -522,6 +522,13 @@ def test_a_duplicate_key_is_refused_in_a_large_document_too():
     (lambda d: d["tasks"][1100].update(calendar_id="nowhere") or d.update(calendars={"six": {}}), "T1100",
      "calendar_id", "unknown calendar"),
     (lambda d: d["tasks"][1100].update(duration=86400.0 * 36526), "T1100", "duration", "36525"),
+    (lambda d: d["tasks"][1100].update(duration=86400 * 10**400), "T1100", "duration", "36525"),
+    (lambda d: d["tasks"][1100].update(percent_complete=True), "T1100", "percent_complete", "number"),
+    (lambda d: d["tasks"][1100].update(is_critical=1), "T1100", "is_critical", "true or false"),
+    (lambda d: d["tasks"][1100].update(planned_start="2026-1-5"), "T1100", "planned_start", "YYYY-MM-DD"),
+    (lambda d: d["dependencies"][1100].update(lag=86400 * 10**400), "T1101", "lag", "36525"),
+    (lambda d: d["dependencies"][1100].update(predecessor_id=["T1"]), "T1101", "dependencies[1100].predecessor_id",
+     "string"),
     (lambda d: d["dependencies"][1100].update(dep_type=["FS"]), "T1101", "dependencies[1100].dep_type", "one of"),
     (lambda d: d["dependencies"][1100].update(lag=1e300), "T1101", "dependencies[1100].lag", "sub-day"),
     (lambda d: d["dependencies"][1100].update(successor_id="T1100"), "T1100", "predecessor", "itself"),
@@ -540,7 +547,9 @@ def test_the_quick_readers_give_exactly_what_the_full_readers_give(monkeypatch):
     reference = json.loads((Path(__file__).parent / "data" / "trueppm-reference.json").read_text())
     documents = [json.dumps(big_trueppm_doc())] + [json.dumps(c["project"]) for c in reference["cases"][:20]]
     quick = [load_project(text) for text in documents]
+    monkeypatch.setattr(formats, "_plain_trueppm_tasks", lambda raw, registry: None)
     monkeypatch.setattr(formats, "_plain_trueppm_task", lambda obj, registry: None)
+    monkeypatch.setattr(formats, "_plain_trueppm_dependencies", lambda raw, ids: None)
     monkeypatch.setattr(formats, "_plain_trueppm_dependency", lambda obj, ids: None)
     monkeypatch.setattr(formats, "_pairs", lambda doc: -1)  # every document through the exact JSON parser
     full = [load_project(text) for text in documents]

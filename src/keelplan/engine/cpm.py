@@ -46,8 +46,8 @@ seven more constraint types, deadlines, summaries, manual dates):
   manual) is driven by no link.
 * **The critical path** lists every critical task, in TruePPM's order: a topological order of the network that,
   of the tasks whose predecessors are all listed, always takes the one with the earliest (early start, id)
-  next. It is the same whatever order the tasks and links were given in, and it ends at a task that sets the
-  project finish.
+  next. It is the same whatever order the tasks and links were given in, and it ends at a task that finishes
+  with the project (on the last of its own working days by the project finish).
 * **No task starts before the project start**, except where an actual date, a manual date or an MSO/MFO
   constraint puts it there.
 

@@ -92,7 +92,9 @@ import datetime as dt
 import json
 import math
 import re
+from itertools import repeat
 
+import numpy as np
 import orjson
 
 from keelplan.engine import limits
@@ -233,7 +235,7 @@ class _Reader:
         value = self.raw(name, required)
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
             self.fail(name, f"expected a number, got {_show(value)}")
         return value
 
@@ -277,7 +279,7 @@ class _Reader:
         value = self.raw(name, required)
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
             self.fail(name, f"expected a number of seconds, got {_show(value)}")
         if value % SECONDS_PER_DAY:
             self.fail(name, f"{_show(value)} seconds is not a whole number of days (86400 seconds each); "
@@ -285,6 +287,11 @@ class _Reader:
         if value < 0 and not signed:
             self.fail(name, f"cannot be negative, got {_show(value)}")
         return int(value // SECONDS_PER_DAY)
+
+
+def _finite(value) -> bool:
+    """A number that is not infinite or NaN (an integer always is, however long: math.isfinite would overflow)."""
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def _kind(value) -> str:
@@ -546,7 +553,12 @@ def project_from_trueppm(doc) -> ProjectInput:
     furthest = max(0, (status_date - start).days) if status_date is not None else 0
     agile = (samples, sprint_length)
     cal_ids = set(registry)
-    for k, t in enumerate(top.array("tasks")):
+    raw_tasks = top.array("tasks")
+    every = _plain_trueppm_tasks(raw_tasks, cal_ids)
+    if every is not None:  # every task plain (the usual large file): read column by column
+        tasks, span = every
+        raw_tasks = ()
+    for k, t in enumerate(raw_tasks):
         plain = _plain_trueppm_task(t, cal_ids)
         if plain is not None:
             tasks.append(plain)
@@ -564,8 +576,9 @@ def project_from_trueppm(doc) -> ProjectInput:
         top.fail("dependencies", f"{len(raw_links)} dependencies are more than trueppm-scheduler schedules "
                                  f"({limits.MAX_DEPENDENCIES})")
     links, pairs = [], {}
+    every = _plain_trueppm_dependencies(raw_links, ids)
     for k, d in enumerate(raw_links):
-        link = _plain_trueppm_dependency(d, ids) or _trueppm_dependency(d, k, ids)
+        link = every[k] if every is not None else _plain_trueppm_dependency(d, ids) or _trueppm_dependency(d, k, ids)
         first = pairs.setdefault((link.predecessor, link.successor), k)
         if first != k:
             raise InvalidInput(f"a second dependency from {link.predecessor!r} to {link.successor!r} (the first is "
@@ -631,7 +644,7 @@ def _plain_trueppm_task(obj, registry: set) -> Task | None:
         return None
     for field in ("total_float", "free_float"):
         value = get(field)
-        if value is not None and (value.__class__ not in _NUMBER or not math.isfinite(value)):
+        if value is not None and (value.__class__ not in _NUMBER or not _finite(value)):
             return None
     for field in ("is_critical", "milestone_at_day_end"):
         value = get(field)
@@ -654,6 +667,85 @@ def _plain_trueppm_task(obj, registry: set) -> Task | None:
 
 
 _T_LINK_TYPE = {t.value: t for t in LinkType}
+_NONE = type(None)
+_MAX_LAG_SECONDS = limits.MAX_LAG_DAYS * SECONDS_PER_DAY
+
+
+def _column(rows: list, field: str) -> list:
+    return list(map(dict.get, rows, repeat(field)))
+
+
+def _types(values: list) -> set:
+    return set(map(type, values))
+
+
+def _floats(values: list) -> np.ndarray | None:
+    """The numbers as floats; ``None`` for one too large for a float (an integer of hundreds of digits)."""
+    try:
+        return np.array(values, dtype=float)
+    except OverflowError:
+        return None
+
+
+def _plain_trueppm_tasks(raw: list, registry: set) -> tuple[list[Task], int] | None:
+    """:func:`_plain_trueppm_task` for a whole list at once, column by column (a third of the time for a large
+    file), with the sum of their durations; ``None`` unless every task is plain, when the list is read one
+    task at a time."""
+    n = len(raw)
+    if n < 1000 or _types(raw) != {dict} or not all(map(_T_TASK.issuperset, raw)):
+        return None
+    for field in _T_NOT_PLAIN:
+        if _column(raw, field).count(None) != n:
+            return None
+    ids, names, seconds = _column(raw, "id"), _column(raw, "name"), _column(raw, "duration")
+    if _types(ids) != {str} or not all(map(str.strip, ids)) or not _types(names) <= {str, _NONE} \
+            or not _types(seconds) <= {int, float}:
+        return None
+    duration = _floats(seconds)
+    if duration is None or not ((duration >= 0) & (duration <= _MAX_DURATION_SECONDS) & (duration % SECONDS_PER_DAY == 0)).all():
+        return None
+    for field in ("total_float", "free_float"):
+        values = [v for v in _column(raw, field) if v is not None]
+        floats = _floats(values) if _types(values) <= {int, float} else None
+        if floats is None or not np.isfinite(floats).all():
+            return None
+    for field in ("is_critical", "milestone_at_day_end"):
+        if not _types(_column(raw, field)) <= {bool, _NONE}:
+            return None
+    pcts = _column(raw, "percent_complete")
+    given = [v for v in pcts if v is not None]
+    if not _types(given) <= {int, float} or not all(0 <= v <= 100 for v in given):
+        return None
+    calendars = _column(raw, "calendar_id")
+    named = {c for c in calendars if c is not None}
+    if not _types(list(named)) <= {str} or (registry and not named <= registry):
+        return None
+    if not registry:
+        calendars = repeat(None)  # trueppm-scheduler ignores calendar_id without a calendars registry
+    days = (duration // SECONDS_PER_DAY).astype(np.int64)
+    pct = [0.0 if v is None else float(v) for v in pcts]
+    tasks = list(map(Task, ids, days.tolist(), calendars, repeat(None), repeat(ConstraintType.ASAP), repeat(None),
+                     repeat(None), repeat(None), repeat(None), pct, repeat(None), repeat(None),
+                     [name or "" for name in names]))
+    return tasks, int(days.sum())
+
+
+def _plain_trueppm_dependencies(raw: list, ids: set) -> list[Link] | None:
+    """:func:`_plain_trueppm_dependency` for a whole list at once; ``None`` unless every dependency is plain."""
+    if len(raw) < 1000 or _types(raw) != {dict} or not all(map(_T_DEPENDENCY.issuperset, raw)):
+        return None
+    preds, succs = _column(raw, "predecessor_id"), _column(raw, "successor_id")
+    kinds, lags = _column(raw, "dep_type"), _column(raw, "lag")
+    if _types(preds) != {str} or _types(succs) != {str} or not ids.issuperset(preds) or not ids.issuperset(succs):
+        return None
+    if not _types(kinds) <= {str} or not _types(lags) <= {int, float}:
+        return None
+    types = list(map(_T_LINK_TYPE.get, kinds))
+    seconds = _floats(lags)
+    if None in types or seconds is None or not ((np.abs(seconds) <= _MAX_LAG_SECONDS) & (seconds % SECONDS_PER_DAY == 0)).all():
+        return None
+    days = (seconds // SECONDS_PER_DAY).astype(np.int64).tolist()
+    return list(map(Link, preds, succs, types, days, repeat(LagUnit.ELAPSED_DAYS)))
 
 
 def _plain_trueppm_dependency(obj, ids: set) -> Link | None:
@@ -671,7 +763,7 @@ def _plain_trueppm_dependency(obj, ids: set) -> Link | None:
         return None
     if lag is None:
         lag = 0
-    elif lag.__class__ not in _NUMBER or not math.isfinite(lag) or lag % SECONDS_PER_DAY:
+    elif lag.__class__ not in _NUMBER or not _finite(lag) or lag % SECONDS_PER_DAY:
         return None
     return Link(pred, succ, link_type, int(lag // SECONDS_PER_DAY), LagUnit.ELAPSED_DAYS)
 
