@@ -286,3 +286,20 @@ def test_a_restored_task_brings_its_links_back_with_the_flags_the_engine_gives(o
     task_restore(actor=owner, task_id=t["C"].pk)
     assert driving(project) == {links["A", "B"].pk: True, links["A", "C"].pk: True, links["B", "D"].pk: False,
                                 links["C", "D"].pk: True}
+
+
+def test_the_stored_critical_path_is_rewritten_only_when_it_changes(owner, project, chain):
+    a, b, _ = chain
+    c = task_create(actor=owner, project=project, name="C", duration=1)   # beside the chain, with float
+
+    def path_writes(queries):
+        return [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "critical_path" in q["sql"]]
+
+    with CaptureQueriesContext(connection) as queries:
+        task_update(actor=owner, task=c, duration=2)   # C's dates move; the critical tasks stay A, B
+    assert path_writes(queries.captured_queries) == []
+    assert schedule_of(project).critical_path == [a.pk, b.pk]
+    with CaptureQueriesContext(connection) as queries:
+        task_update(actor=owner, task=c, duration=5)   # C now ties with the chain: it joins the path
+    assert len(path_writes(queries.captured_queries)) == 1
+    assert schedule_of(project).critical_path == [a.pk, c.pk, b.pk]

@@ -197,12 +197,19 @@ def reschedule(project_id: int, *, actor=None, full: bool = False) -> ProjectSch
     row.compute_ms = round(compute_ms, 3)
     row.project_start = result.project_start
     row.project_finish = finish
-    row.critical_path = [int(t) for t in result.critical_path]
     row.task_count = len(new)
     row.critical_count = int(new.cols["crit"].sum())
     row.late_count = int((tf < 0).sum())
     row.chunk_count = new.chunk_count()
-    row.save()
+    fields = ["version", "stream_seq", "computed_at", "compute_ms", "project_start", "project_finish",
+              "task_count", "critical_count", "late_count", "chunk_count"]
+    # The critical path lists every critical task (tens of thousands in a large project): written only when
+    # it changed, which most edits do not.
+    path = [int(t) for t in result.critical_path]
+    if path != row.critical_path:
+        row.critical_path = path
+        fields.append("critical_path")
+    row.save(update_fields=fields)
 
     driving = np.asarray(result.link_driving, dtype=bool).copy()
     driving.flags.writeable = False
