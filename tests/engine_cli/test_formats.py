@@ -487,7 +487,8 @@ def test_schedule_json_shape():
 
 def big_trueppm_doc(count=1500) -> dict:
     """A plain file large enough for the readers' quick paths (over a thousand tasks)."""
-    tasks = [{"id": f"T{i}", "name": f"Task {i}", "duration": 86400.0 * (i % 7), "planned_start": None,
+    tasks = [{"id": f"T{i}", "name": f"Task {i}", "duration": 86400.0 * (i % 7),
+              "planned_start": f"2026-02-{1 + i % 28:02d}" if i % 7 == 3 else None,
               "total_float": 0.0, "is_critical": False, "percent_complete": 0.0, "calendar_id": None}
              for i in range(count)]
     deps = [{"predecessor_id": f"T{i}", "successor_id": f"T{i + 1}", "dep_type": "FSSSFFSF"[2 * (i % 4):][:2],
@@ -526,7 +527,11 @@ def test_a_duplicate_key_is_refused_in_a_large_document_too():
     (lambda d: d["tasks"][1100].update(percent_complete=True), "T1100", "percent_complete", "number"),
     (lambda d: d["tasks"][1100].update(is_critical=1), "T1100", "is_critical", "true or false"),
     (lambda d: d["tasks"][1100].update(planned_start="2026-1-5"), "T1100", "planned_start", "YYYY-MM-DD"),
+    (lambda d: d["tasks"][1100].update(planned_start="2026-02-30"), "T1100", "planned_start", "not a real date"),
+    (lambda d: d["tasks"][1100].update(planned_start="3100-01-01"), "T1100", "planned_start", "366000 days after"),
     (lambda d: d["dependencies"][1100].update(lag=86400 * 10**400), "T1101", "lag", "36525"),
+    (lambda d: d["dependencies"].append({"predecessor_id": "T5", "successor_id": "T6", "dep_type": "SS", "lag": 0}),
+     "T6", "dependencies[1499]", "a second dependency from 'T5' to 'T6' (the first is dependencies[5])"),
     (lambda d: d["dependencies"][1100].update(predecessor_id=["T1"]), "T1101", "dependencies[1100].predecessor_id",
      "string"),
     (lambda d: d["dependencies"][1100].update(dep_type=["FS"]), "T1101", "dependencies[1100].dep_type", "one of"),
@@ -547,8 +552,8 @@ def test_the_quick_readers_give_exactly_what_the_full_readers_give(monkeypatch):
     reference = json.loads((Path(__file__).parent / "data" / "trueppm-reference.json").read_text())
     documents = [json.dumps(big_trueppm_doc())] + [json.dumps(c["project"]) for c in reference["cases"][:20]]
     quick = [load_project(text) for text in documents]
-    monkeypatch.setattr(formats, "_plain_trueppm_tasks", lambda raw, registry: None)
-    monkeypatch.setattr(formats, "_plain_trueppm_task", lambda obj, registry: None)
+    monkeypatch.setattr(formats, "_plain_trueppm_tasks", lambda raw, registry, start: None)
+    monkeypatch.setattr(formats, "_plain_trueppm_task", lambda obj, registry, start: None)
     monkeypatch.setattr(formats, "_plain_trueppm_dependencies", lambda raw, ids: None)
     monkeypatch.setattr(formats, "_plain_trueppm_dependency", lambda obj, ids: None)
     monkeypatch.setattr(formats, "_pairs", lambda doc: -1)  # every document through the exact JSON parser

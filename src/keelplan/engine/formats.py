@@ -93,6 +93,7 @@ import json
 import math
 import re
 from itertools import repeat
+from operator import attrgetter
 
 import numpy as np
 import orjson
@@ -554,15 +555,18 @@ def project_from_trueppm(doc) -> ProjectInput:
     agile = (samples, sprint_length)
     cal_ids = set(registry)
     raw_tasks = top.array("tasks")
-    every = _plain_trueppm_tasks(raw_tasks, cal_ids)
+    every = _plain_trueppm_tasks(raw_tasks, cal_ids, start)
     if every is not None:  # every task plain (the usual large file): read column by column
-        tasks, span = every
+        tasks, span, shift = every
+        furthest = max(furthest, shift)
         raw_tasks = ()
     for k, t in enumerate(raw_tasks):
-        plain = _plain_trueppm_task(t, cal_ids)
+        plain = _plain_trueppm_task(t, cal_ids, start)
         if plain is not None:
             tasks.append(plain)
             span += plain.duration
+            if plain.constraint_date is not None and (plain.constraint_date - start).days > furthest:
+                furthest = (plain.constraint_date - start).days
             continue
         task, longest, shift = _trueppm_task(t, k, cal_ids, start, agile)
         tasks.append(task)
@@ -577,6 +581,10 @@ def project_from_trueppm(doc) -> ProjectInput:
                                  f"({limits.MAX_DEPENDENCIES})")
     links, pairs = [], {}
     every = _plain_trueppm_dependencies(raw_links, ids)
+    if every is not None and len(set(zip(map(_PREDECESSOR, every), map(_SUCCESSOR, every)))) == len(every):
+        # every dependency plain, and no two between the same tasks (the usual large file): taken as read
+        links, raw_links = every, ()
+        span += sum(map(abs, map(_LAG, every)))
     for k, d in enumerate(raw_links):
         link = every[k] if every is not None else _plain_trueppm_dependency(d, ids) or _trueppm_dependency(d, k, ids)
         first = pairs.setdefault((link.predecessor, link.successor), k)
@@ -620,17 +628,17 @@ def _trueppm_calendar(obj, cid: str, prefix: str, start: dt.date) -> Calendar:
 
 
 # Task fields that, when set, take the full reader below (rare in a plain file, or needing more checks).
-_T_NOT_PLAIN = ("planned_start", "actual_start", "actual_finish", "optimistic_duration", "most_likely_duration",
+_T_NOT_PLAIN = ("actual_start", "actual_finish", "optimistic_duration", "most_likely_duration",
                 "pessimistic_duration", "delivery_mode", "story_points", "planned_finish", "early_start",
                 "early_finish", "late_start", "late_finish", "scheduled_start", "live_day_end_on")
 _MAX_DURATION_SECONDS = limits.MAX_DURATION_DAYS * SECONDS_PER_DAY
 _NUMBER = (int, float)
 
 
-def _plain_trueppm_task(obj, registry: set) -> Task | None:
-    """The task of a plain task object (no dates, estimates or agile fields), every value checked as the full
-    reader checks it; ``None`` for anything else, which the full reader then reads (and names what is wrong).
-    Most tasks of a large file are plain, and this is several times faster."""
+def _plain_trueppm_task(obj, registry: set, start: dt.date) -> Task | None:
+    """The task of a plain task object (no dates but a planned start, no estimates or agile fields), every
+    value checked as the full reader checks it; ``None`` for anything else, which the full reader then reads
+    (and names what is wrong). Most tasks of a large file are plain, and this is several times faster."""
     if obj.__class__ is not dict or not obj.keys() <= _T_TASK:
         return None
     get = obj.get
@@ -661,12 +669,31 @@ def _plain_trueppm_task(obj, registry: set) -> Task | None:
             return None
         if not registry:
             calendar = None  # trueppm-scheduler ignores calendar_id without a calendars registry
-    # (positional: Task's fields in order, the dates and constraint empty; a third quicker than keywords)
-    return Task(task_id, int(seconds // SECONDS_PER_DAY), calendar, None, ConstraintType.ASAP, None, None, None,
-                None, float(pct), None, None, name or "")
+    planned = get("planned_start")
+    if planned is not None:
+        planned = _planned_start(planned, start)
+        if planned is None:
+            return None
+    # (positional: Task's fields in order, the dates other than a planned start empty; a third quicker than
+    # keywords)
+    return Task(task_id, int(seconds // SECONDS_PER_DAY), calendar, None,
+                ConstraintType.ASAP if planned is None else ConstraintType.SNET, planned, None, None, None,
+                float(pct), None, None, name or "")
+
+
+def _planned_start(value, start: dt.date) -> dt.date | None:
+    """A planned start written right and within the scheduler's span of ``start``; ``None`` otherwise."""
+    if value.__class__ is not str or not _DATE.fullmatch(value):
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if limits.planned_date_problem(start, day) is None else None
 
 
 _T_LINK_TYPE = {t.value: t for t in LinkType}
+_PREDECESSOR, _SUCCESSOR, _LAG = attrgetter("predecessor"), attrgetter("successor"), attrgetter("lag")
 _NONE = type(None)
 _MAX_LAG_SECONDS = limits.MAX_LAG_DAYS * SECONDS_PER_DAY
 
@@ -687,10 +714,10 @@ def _floats(values: list) -> np.ndarray | None:
         return None
 
 
-def _plain_trueppm_tasks(raw: list, registry: set) -> tuple[list[Task], int] | None:
+def _plain_trueppm_tasks(raw: list, registry: set, start: dt.date) -> tuple[list[Task], int, int] | None:
     """:func:`_plain_trueppm_task` for a whole list at once, column by column (a third of the time for a large
-    file), with the sum of their durations; ``None`` unless every task is plain, when the list is read one
-    task at a time."""
+    file), with the sum of their durations and the furthest a planned start lies after ``start`` (days);
+    ``None`` unless every task is plain, when the list is read one task at a time."""
     n = len(raw)
     if n < 1000 or _types(raw) != {dict} or not all(map(_T_TASK.issuperset, raw)):
         return None
@@ -722,12 +749,19 @@ def _plain_trueppm_tasks(raw: list, registry: set) -> tuple[list[Task], int] | N
         return None
     if not registry:
         calendars = repeat(None)  # trueppm-scheduler ignores calendar_id without a calendars registry
+    planned = _column(raw, "planned_start")
+    constraints, shift = repeat(ConstraintType.ASAP), 0
+    if planned.count(None) != n:
+        planned = [None if v is None else _planned_start(v, start) or False for v in planned]
+        if False in planned:
+            return None
+        constraints = [ConstraintType.ASAP if v is None else ConstraintType.SNET for v in planned]
+        shift = max(0, max((v - start).days for v in planned if v is not None))
     days = (duration // SECONDS_PER_DAY).astype(np.int64)
     pct = [0.0 if v is None else float(v) for v in pcts]
-    tasks = list(map(Task, ids, days.tolist(), calendars, repeat(None), repeat(ConstraintType.ASAP), repeat(None),
-                     repeat(None), repeat(None), repeat(None), pct, repeat(None), repeat(None),
-                     [name or "" for name in names]))
-    return tasks, int(days.sum())
+    tasks = list(map(Task, ids, days.tolist(), calendars, repeat(None), constraints, planned, repeat(None),
+                     repeat(None), repeat(None), pct, repeat(None), repeat(None), [name or "" for name in names]))
+    return tasks, int(days.sum()), shift
 
 
 def _plain_trueppm_dependencies(raw: list, ids: set) -> list[Link] | None:
