@@ -158,17 +158,11 @@ def cmd_purge(args) -> int:
 
 def cmd_schedule(args) -> int:
     """Schedule a project file with the engine alone: no Django, no database."""
-    import gc
+    from keelplan.engine.cpm import collector_paused
 
-    # Reading a large file makes a few hundred thousand objects and no reference cycles; the cyclic collector
-    # would scan them over and over for nothing (a fifth of the command's time).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # Reading a large file makes a few hundred thousand objects and no cycles (pausing saves a fifth of the time).
+    with collector_paused():
         return _schedule_file(args)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _schedule_file(args) -> int:

@@ -113,6 +113,7 @@ from __future__ import annotations
 import gc
 import heapq
 from collections.abc import Sequence
+from contextlib import contextmanager
 from operator import attrgetter, itemgetter
 
 import numpy as np
@@ -391,12 +392,19 @@ def schedule(project: ProjectInput) -> ScheduleResult:
     """
     if not project.tasks:
         return ScheduleResult.empty(project.start)
-    # The passes allocate hundreds of thousands of small lists and tuples and free none of them in cycles;
-    # pausing the cyclic collector for the call saves it scanning them over and over.
+    # The passes allocate hundreds of thousands of small lists and tuples and free none of them in cycles.
+    with collector_paused():
+        return _schedule(project)
+
+
+@contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector for the block (as it was before, after it): for work that makes
+    hundreds of thousands of objects and no reference cycles, which the collector would scan over and over."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _schedule(project)
+        yield
     finally:
         if collecting:
             gc.enable()

@@ -84,7 +84,6 @@ class SchedulingMode(models.TextChoices):
     MANUAL = "manual", "Manual (fixed dates)"
 
 
-MAX_DURATION_DAYS = 36525
 
 
 class WorkItem(DomainModel):

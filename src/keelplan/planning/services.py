@@ -16,7 +16,7 @@ from keelplan.core.validation import require_decimal, require_int_range, require
 from keelplan.engine import limits
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import (
-    DATED_CONSTRAINTS, MAX_DURATION_DAYS, ConstraintType, Dependency, DependencyType, LagUnit, Priority,
+    DATED_CONSTRAINTS, ConstraintType, Dependency, DependencyType, LagUnit, Priority,
     SchedulingMode, Status, WorkItem, WorkItemType,
 )
 from keelplan.portfolio.models import Membership, Project, Role
@@ -81,7 +81,7 @@ def _as_date(value, field: str):
 def _validate_task(task: WorkItem, changed: set[str]) -> None:
     """Rules that involve one work item's own fields, checked after the new values are applied."""
     task.name = require_text(task.name, field="name", max_length=512)
-    require_int_range(task.duration, field="duration", low=0, high=MAX_DURATION_DAYS)
+    require_int_range(task.duration, field="duration", low=0, high=limits.MAX_DURATION_DAYS)
     task.percent_complete = require_decimal(task.percent_complete, field="percent_complete", low=Decimal(0),
                                             high=Decimal(100))
     for name in ("manual_start", "manual_finish", "constraint_date", "deadline", "actual_start", "actual_finish"):

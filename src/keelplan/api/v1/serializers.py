@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from keelplan.calendars.models import ALL_DAYS, Calendar, CalendarException
 from keelplan.planning.models import (
-    MAX_DURATION_DAYS, ConstraintType, Dependency, DependencyType, LagUnit, Priority, SchedulingMode, Status,
+    ConstraintType, Dependency, DependencyType, LagUnit, Priority, SchedulingMode, Status,
     WorkItem, WorkItemType,
 )
 from keelplan.portfolio.models import Membership, Project, Role
@@ -18,6 +18,7 @@ from keelplan.scheduling.selectors import ScheduleReader
 from keelplan.api.v1.fields import CodeField, ObjectField, StrictIntegerField
 from keelplan.calendars.selectors import calendar_list
 from keelplan.core.workspace import is_workspace_admin
+from keelplan.engine.limits import MAX_DURATION_DAYS, MAX_LAG_DAYS
 from keelplan.portfolio.selectors import project_ids_visible, projects_visible
 
 User = get_user_model()
@@ -371,7 +372,7 @@ class DependencySerializer(serializers.ModelSerializer):
     predecessor = ObjectField(queryset=WorkItem.objects.all(), scope=_visible_work_items)
     successor = ObjectField(queryset=WorkItem.objects.all(), scope=_visible_work_items)
     dep_type = serializers.ChoiceField(choices=DependencyType.choices, required=False, default=DependencyType.FS)
-    lag = StrictIntegerField(min_value=-36525, max_value=36525, required=False, default=0,
+    lag = StrictIntegerField(min_value=-MAX_LAG_DAYS, max_value=MAX_LAG_DAYS, required=False, default=0,
                              help_text="Lag in lag_unit (elapsed calendar days unless told); negative is a lead.")
     lag_unit = serializers.ChoiceField(choices=LagUnit.choices, required=False, default=LagUnit.ELAPSED_DAYS)
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=10_000)
