@@ -14,7 +14,7 @@ from keelplan.planning.models import Dependency, WorkItem
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.resources.models import Assignment, Resource
 from keelplan.scheduling.selectors import computed_fields
-from keelplan.sync.models import ChangeEvent
+from keelplan.changelog.models import ChangeEvent
 
 from conftest import client_for, make_user
 

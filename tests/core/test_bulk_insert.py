@@ -15,7 +15,7 @@ from keelplan.core import bulk_insert
 from keelplan.core.bulk_insert import insert_rows
 from keelplan.planning.models import Dependency, Priority, Status, WorkItem, WorkItemType
 from keelplan.planning.services import task_create
-from keelplan.sync.models import ChangeEvent, ChangeStream
+from keelplan.changelog.models import ChangeEvent, ChangeStream
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from keelplan.planning.models import Dependency, WorkItem, WorkItemType
 from keelplan.planning.services import dependency_create, task_create, task_update
 from keelplan.resources.services import assignment_create, resource_create
 from keelplan.scheduling import services as scheduling_services
-from keelplan.sync import services as sync_services
-from keelplan.sync.models import ChangeEvent
+from keelplan.changelog import services as changelog_services
+from keelplan.changelog.models import ChangeEvent
 
 from conftest import make_project
 
@@ -169,8 +169,8 @@ def test_mixed_request_links_new_tasks_to_existing_ones(owner, project, site):
 
 def test_one_call_records_its_changes_once_and_reschedules_once(owner, project, site, monkeypatch):
     recorded, rescheduled = [], []
-    monkeypatch.setattr(sync_services, "_listeners",
-                        [*sync_services._listeners, lambda project, actor, changes: recorded.append(len(changes))])
+    monkeypatch.setattr(changelog_services, "_listeners",
+                        [*changelog_services._listeners, lambda project, actor, changes: recorded.append(len(changes))])
     real = scheduling_services.reschedule
 
     def counting(project_id, **kwargs):
@@ -195,7 +195,7 @@ def test_one_call_records_its_changes_once_and_reschedules_once(owner, project, 
 def test_queries_do_not_grow_with_the_rows(owner, project, site, monkeypatch):
     """Everything but the inserts themselves (batched by the database backend) is a fixed number of queries.
     (The scheduler is left out: what it writes depends on the dates, not on the number of rows sent.)"""
-    monkeypatch.setattr(sync_services, "_listeners", [])
+    monkeypatch.setattr(changelog_services, "_listeners", [])
     def statements(n: int) -> list[str]:
         keys = uids(n)
         tasks = [{"uid": keys[0], "name": "Phase"}]

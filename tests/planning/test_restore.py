@@ -10,7 +10,7 @@ from keelplan.planning.models import WorkItem
 from keelplan.planning.services import dependency_create, dependency_delete, task_create, task_delete, task_restore
 from keelplan.resources.models import Assignment
 from keelplan.resources.services import assignment_create, resource_create
-from keelplan.sync.models import ChangeEvent
+from keelplan.changelog.models import ChangeEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from keelplan.planning.services import (
 )
 from keelplan.resources.models import Assignment
 from keelplan.resources.services import assignment_create, assignment_update, resource_create, resource_update
-from keelplan.sync.models import ChangeEvent
+from keelplan.changelog.models import ChangeEvent
 
 from conftest import make_project
 

@@ -27,7 +27,7 @@ from keelplan.scheduling.inputs import catch_up, input_cache, load_full
 from keelplan.scheduling.models import ProjectSchedule
 from keelplan.scheduling.selectors import load_computed
 from keelplan.scheduling.store import FIELDS, Computed, computed_cache
-from keelplan.sync.models import ChangeStream
+from keelplan.changelog.models import ChangeStream
 
 from conftest import make_project
 

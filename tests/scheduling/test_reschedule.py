@@ -22,7 +22,7 @@ from keelplan.scheduling.inputs import input_cache
 from keelplan.scheduling.models import ProjectSchedule
 from keelplan.scheduling.selectors import computed_fields
 from keelplan.scheduling.store import computed_cache
-from keelplan.sync.models import ChangeEvent
+from keelplan.changelog.models import ChangeEvent
 
 D = dt.date
 

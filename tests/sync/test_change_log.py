@@ -18,8 +18,8 @@ from keelplan.portfolio.services import (
 )
 from keelplan.resources.models import Assignment, Resource
 from keelplan.resources.services import assignment_create, assignment_update, resource_create, resource_delete
-from keelplan.sync.models import ChangeEvent, ChangeStream
-from keelplan.sync.services import WORKSPACE_STREAM
+from keelplan.changelog.models import ChangeEvent, ChangeStream
+from keelplan.changelog.services import WORKSPACE_STREAM
 
 from conftest import make_project, make_user
 

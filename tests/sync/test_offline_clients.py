@@ -42,7 +42,7 @@ from keelplan.planning.models import Dependency, WorkItem
 from keelplan.planning.services import dependency_create, task_create
 from keelplan.portfolio.models import Role
 from keelplan.portfolio.services import membership_add
-from keelplan.sync.models import ChangeAction, ChangeEvent, ChangeStream
+from keelplan.changelog.models import ChangeAction, ChangeEvent, ChangeStream
 
 from conftest import make_project, make_user
 

@@ -21,11 +21,10 @@ from keelplan.portfolio.services import membership_add, membership_remove, proje
 from keelplan.resources.services import (
     assignment_create, assignment_delete, assignment_update, resource_create, resource_delete, resource_update,
 )
-from keelplan.sync.models import ChangeAction, ChangeEvent, ChangeStream
+from keelplan.changelog.models import ChangeAction, ChangeEvent, ChangeStream
 from keelplan.sync.selectors import COLLECTION_NAMES, PAGE_SIZE_MAX, Cursor, _first_in_runs, sync_pull
-from keelplan.sync.services import (
-    WORKSPACE_STREAM, Change, SyncPoint, change_record, sync_point_resolve, sync_point_take,
-)
+from keelplan.changelog.services import Change, change_record, WORKSPACE_STREAM
+from keelplan.sync.services import SyncPoint, sync_point_resolve, sync_point_take
 
 from conftest import make_project, make_user
 

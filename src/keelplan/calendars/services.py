@@ -11,14 +11,14 @@ from functools import lru_cache
 from django.utils import timezone
 
 from keelplan.calendars.models import ALL_DAYS, MONDAY_TO_FRIDAY, Calendar, CalendarException
+from keelplan.changelog.services import Change, ChangeAction, change_record, diff, snapshot
 from keelplan.core.errors import Conflict, InvalidInput
+from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import require_decimal, require_int_range, require_text
 from keelplan.core.workspace import require_workspace_admin
 from keelplan.portfolio.models import Project, Role
 from keelplan.portfolio.selectors import require_role
-from keelplan.portfolio.services import check_lock_version
-from keelplan.sync.services import Change, ChangeAction, change_record, diff, snapshot
 
 CALENDAR_FIELDS = ("name", "working_days", "hours_per_day", "timezone")
 EXCEPTION_FIELDS = ("calendar", "start", "end", "description", "is_working")

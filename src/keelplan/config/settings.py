@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "keelplan.changelog",
     "keelplan.accounts",
     "keelplan.calendars",
     "keelplan.portfolio",
@@ -41,7 +42,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "keelplan.core.middleware.worker_pid_header",
+    "keelplan.config.middleware.worker_pid_header",
     "keelplan.api.common.bodies.RequestBodyMiddleware",
 ]
 

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
+from keelplan.core.errors import StaleLockVersion
+
 
 class LiveQuerySet(models.QuerySet):
     def live(self):
@@ -54,3 +56,10 @@ class DomainModel(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+def check_lock_version(row, lock_version: int | None) -> None:
+    """Optimistic lock: a client that sends the version it read gets ``StaleLockVersion`` if the row moved on
+    since. ``None`` (the client sent none) checks nothing."""
+    if lock_version is not None and lock_version != row.lock_version:
+        raise StaleLockVersion(expected=lock_version, current=row.lock_version)

@@ -18,8 +18,10 @@ from typing import NamedTuple
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from keelplan.changelog.services import Change, ChangeAction, change_record, diff, project_write_lock, snapshot
 from keelplan.core.bulk_insert import insert_rows, update_rows
 from keelplan.core.errors import Conflict, CyclicDependency, DomainError, InvalidInput, PermissionDenied
+from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import parse_uid
 from keelplan.planning.graph import find_cycle
@@ -30,9 +32,7 @@ from keelplan.planning.services import (
 )
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import require_role
-from keelplan.portfolio.services import check_lock_version
 from keelplan.resources.models import Assignment
-from keelplan.sync.services import Change, ChangeAction, change_record, diff, project_write_lock, snapshot
 
 # Rows in one request from which the tables' planner statistics are refreshed after the commit.
 ANALYZE_FROM = 5000

@@ -10,22 +10,22 @@ from django.db.models import Q
 from django.utils import timezone
 
 from keelplan.calendars.selectors import require_usable_calendar
+from keelplan.changelog.services import (
+    Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
+)
 from keelplan.core.errors import Conflict, CyclicDependency, InvalidInput, NotFound, PermissionDenied
+from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import require_decimal, require_int_range, require_schedulable, require_text
 from keelplan.engine import limits
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import (
-    DATED_CONSTRAINTS, ConstraintType, Dependency, DependencyType, LagUnit, Priority,
-    SchedulingMode, Status, WorkItem, WorkItemType,
+    DATED_CONSTRAINTS, ConstraintType, Dependency, DependencyType, LagUnit, Priority, SchedulingMode, Status, WorkItem,
+    WorkItemType,
 )
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
-from keelplan.portfolio.services import check_lock_version
 from keelplan.resources.models import Assignment
-from keelplan.sync.services import (
-    Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
-)
 
 TASK_FIELDS = (
     "name", "description", "parent", "position", "status", "type", "priority", "assignee", "duration",

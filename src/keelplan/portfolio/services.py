@@ -11,17 +11,18 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from keelplan.calendars.selectors import require_usable_calendar
-from keelplan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleLockVersion
+from keelplan.changelog.services import (
+    Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
+    stream_create_for_project,
+)
+from keelplan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import IDENTIFIER_RE, require_schedulable, require_text
 from keelplan.engine import limits
 from keelplan.planning.models import WorkItem
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
-from keelplan.sync.services import (
-    Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
-    stream_create_for_project,
-)
 
 PROJECT_FIELDS = (
     "name", "identifier", "description", "parent", "start_date", "status_date", "calendar",
@@ -30,12 +31,6 @@ PROJECT_FIELDS = (
 # Fields an Admin may change; re-parenting also needs Admin on the new parent.
 PROJECT_SETTINGS = frozenset(PROJECT_FIELDS)
 MEMBERSHIP_FIELDS = ("project", "user", "role")
-
-
-def check_lock_version(row, lock_version: int | None) -> None:
-    """Optimistic lock: a client that sends the version it read gets 409 if the row moved on since."""
-    if lock_version is not None and lock_version != row.lock_version:
-        raise StaleLockVersion(expected=lock_version, current=row.lock_version)
 
 
 def _unique_identifier(base: str) -> str:

@@ -12,17 +12,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from keelplan.calendars.selectors import require_usable_calendar
+from keelplan.changelog.services import (
+    Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
+)
 from keelplan.core.errors import Conflict, InvalidInput, NotFound
+from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import require_decimal, require_text
 from keelplan.core.workspace import require_workspace_admin
 from keelplan.portfolio.models import Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
-from keelplan.portfolio.services import check_lock_version
 from keelplan.resources.models import MAX_UNITS, MIN_UNITS, Assignment, Resource
-from keelplan.sync.services import (
-    Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
-)
 
 RESOURCE_FIELDS = ("name", "email", "job_role", "user", "calendar", "max_units")
 ASSIGNMENT_FIELDS = ("work_item", "resource", "units")

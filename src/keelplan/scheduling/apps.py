@@ -7,6 +7,6 @@ class SchedulingConfig(AppConfig):
 
     def ready(self):
         from keelplan.scheduling.services import changes_recorded
-        from keelplan.sync.services import on_change
+        from keelplan.changelog.services import on_change
 
         on_change(changes_recorded)

@@ -25,12 +25,12 @@ import numpy as np
 from django.db.models.fields.json import KeyTransform
 
 from keelplan.calendars.models import Calendar, CalendarException
+from keelplan.changelog.models import ChangeEvent
+from keelplan.changelog.services import SCHEDULE_ENTITY
 from keelplan.engine import inputs as engine
 from keelplan.planning.models import Dependency, SchedulingMode, WorkItem
 from keelplan.portfolio.models import Project
 from keelplan.scheduling.store import _Cache
-from keelplan.sync.models import ChangeEvent
-from keelplan.sync.services import SCHEDULE_ENTITY
 
 DEFAULT_CALENDAR = "default"
 # Above this share of the project's rows changed since the cached state, reading everything is cheaper.

@@ -29,10 +29,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from keelplan.calendars.models import CalendarException
+from keelplan.changelog.models import ChangeStream
+from keelplan.changelog.services import (
+    SCHEDULE_ENTITY, WORKSPACE_STREAM, Change, ChangeAction, change_record, project_write_lock,
+)
 from keelplan.core.errors import InvalidInput, NotFound
 from keelplan.core.transactions import before_commit, write_transaction
-from keelplan.engine import schedule as engine_schedule
 from keelplan.engine import errors as engine_errors
+from keelplan.engine import schedule as engine_schedule
 from keelplan.planning.models import SCHEDULE_INPUT_FIELDS, Dependency, WorkItem
 from keelplan.planning.services import cycle_error
 from keelplan.portfolio.models import Project, Role
@@ -41,8 +45,6 @@ from keelplan.scheduling.inputs import InputState, catch_up, input_cache, load_f
 from keelplan.scheduling.models import ProjectSchedule, ScheduleChunk
 from keelplan.scheduling.selectors import load_computed
 from keelplan.scheduling.store import API_NAMES, FIELDS, Computed, computed_cache, encode
-from keelplan.sync.models import ChangeStream
-from keelplan.sync.services import SCHEDULE_ENTITY, WORKSPACE_STREAM, Change, ChangeAction, change_record, project_write_lock
 
 PROJECT_INPUT_FIELDS = frozenset({"start_date", "status_date", "calendar"})
 FLAG_BATCH = 5000

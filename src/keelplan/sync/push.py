@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Model, Q
 
+from keelplan.changelog.models import ChangeAction, ChangeEvent, ChangeStream
+from keelplan.changelog.services import project_write_lock
 from keelplan.core.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from keelplan.core.transactions import write_transaction
 from keelplan.planning.bulk import _located, tasks_bulk_apply
@@ -39,8 +41,8 @@ from keelplan.planning.services import (
 from keelplan.portfolio.models import Project, Role
 from keelplan.portfolio.selectors import require_role, role_in
 from keelplan.resources.models import Assignment
-from keelplan.sync.models import ChangeAction, ChangeEvent, ChangeStream, SyncBatch
-from keelplan.sync.services import project_write_lock, sync_point_resolve
+from keelplan.sync.models import SyncBatch
+from keelplan.sync.services import sync_point_resolve
 
 PUSHABLE = ("tasks", "dependencies")
 MAX_PUSH_ROWS = 5000

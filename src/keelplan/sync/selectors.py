@@ -17,13 +17,14 @@ from django.db.models import Model, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 
 from keelplan.calendars.models import Calendar, CalendarException
+from keelplan.changelog.models import ChangeEvent, ChangeStream
+from keelplan.changelog.services import SCHEDULE_ENTITY, WORKSPACE_STREAM
 from keelplan.core.errors import InvalidInput
 from keelplan.planning.models import Dependency, WorkItem
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.selectors import require_role
 from keelplan.resources.models import Assignment, Resource
-from keelplan.sync.models import ChangeEvent, ChangeStream
-from keelplan.sync.services import SCHEDULE_ENTITY, WORKSPACE_STREAM, SyncPoint, sync_point_resolve, sync_point_take
+from keelplan.sync.services import SyncPoint, sync_point_resolve, sync_point_take
 
 PAGE_SIZE_DEFAULT = 1000
 PAGE_SIZE_MAX = 5000

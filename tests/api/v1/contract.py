@@ -29,7 +29,7 @@ from keelplan.planning.models import Dependency, WorkItem
 from keelplan.portfolio.models import Membership, Project
 from keelplan.resources.models import Assignment, Resource
 from keelplan.scheduling.models import ProjectSchedule, ScheduleChunk
-from keelplan.sync.models import ChangeEvent, ChangeStream
+from keelplan.changelog.models import ChangeEvent, ChangeStream
 
 from conftest import client_for
 

@@ -20,7 +20,7 @@ from keelplan.planning.services import task_create, task_update
 from keelplan.portfolio.models import Role
 from keelplan.portfolio.services import membership_add
 from keelplan.scheduling import services as scheduling_services
-from keelplan.sync.models import ChangeEvent
+from keelplan.changelog.models import ChangeEvent
 
 from conftest import client_for, make_project, make_user
 

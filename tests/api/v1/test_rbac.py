@@ -21,7 +21,7 @@ from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.portfolio.services import membership_add, membership_remove, project_delete
 from keelplan.resources.models import Assignment, Resource
 from keelplan.resources.services import assignment_create, resource_create
-from keelplan.sync.models import ChangeEvent, ChangeStream
+from keelplan.changelog.models import ChangeEvent, ChangeStream
 
 from conftest import client_for, make_project, make_user
 

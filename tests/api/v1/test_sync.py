@@ -18,7 +18,8 @@ from keelplan.portfolio.models import Membership, Role
 from keelplan.portfolio.services import membership_change_role, membership_remove
 from keelplan.resources.models import Assignment, Resource
 from keelplan.resources.services import assignment_create, resource_create, resource_delete, resource_update
-from keelplan.sync.models import ChangeEvent, ChangeStream, SyncBatch
+from keelplan.changelog.models import ChangeEvent, ChangeStream
+from keelplan.sync.models import SyncBatch
 
 ORDER = ["projects", "tasks", "dependencies", "calendars", "memberships", "resources", "task_resources"]
 COLLECTIONS = set(ORDER)

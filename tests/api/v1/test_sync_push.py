@@ -14,7 +14,8 @@ import pytest
 from keelplan.planning.bulk import tasks_bulk_apply
 from keelplan.planning.models import Dependency, WorkItem
 from keelplan.planning.services import dependency_create, task_create, task_delete, task_update
-from keelplan.sync.models import ChangeEvent, ChangeStream, SyncBatch
+from keelplan.changelog.models import ChangeEvent, ChangeStream
+from keelplan.sync.models import SyncBatch
 
 from conftest import client_for, make_project
 

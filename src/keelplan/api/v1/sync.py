@@ -20,12 +20,12 @@ from rest_framework.response import Response
 from keelplan.api.v1 import serializers as s
 from keelplan.api.v1.bulk import _fail, _Parser, _task_reference
 from keelplan.calendars.models import CalendarException
+from keelplan.changelog.services import plain
 from keelplan.core.validation import parse_uid, parse_whole_number
 from keelplan.planning.models import ConstraintType, Dependency, Priority, Status, WorkItem, WorkItemType
 from keelplan.portfolio.selectors import with_my_role
 from keelplan.sync.push import MAX_PUSH_ROWS, PUSHABLE, PushResult, PushRow, sync_push
 from keelplan.sync.selectors import COLLECTION_NAMES, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, sync_pull
-from keelplan.sync.services import _plain
 
 MAX_INT = 2**63 - 1
 KINDS = ("created", "updated", "deleted")
@@ -356,7 +356,7 @@ def _answer(result: PushResult, batch_id: uuid.UUID, request) -> dict:
             "reason": conflict.reason,
             "conflict_fields": conflict.fields,
             "server_value": {f: server.get(f) for f in fields} if conflict.reason != "duplicate" else dict(server),
-            "client_value": {f: row.client.get(f, _plain(row.fields.get(f))) for f in fields},
+            "client_value": {f: row.client.get(f, plain(row.fields.get(f))) for f in fields},
             "server_version": server.get("lock_version"),
             "server_deleted": bool(conflict.server is not None and conflict.server.is_deleted),
         })
