@@ -8,7 +8,7 @@ import pytest
 
 from keelplan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from keelplan.portfolio.models import Membership, Project, Role
-from keelplan.portfolio.selectors import role_in
+from keelplan.permissions import role_in
 from keelplan.portfolio.services import (
     membership_add, membership_change_role, membership_remove, project_create, project_delete, project_update,
 )
@@ -18,6 +18,13 @@ from conftest import make_project, make_user
 pytestmark = pytest.mark.django_db
 
 
+
+
+@pytest.fixture
+def owner(db):
+    """The project's Owner as an ordinary user: these tests are about project roles, which a workspace
+    administrator (who holds the Owner's rights in every project) would blur."""
+    return make_user("owner", full_name="Olive Owner")
 
 
 def membership_of(project, user) -> Membership:

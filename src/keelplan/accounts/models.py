@@ -8,7 +8,10 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
+
+from keelplan.core.models import DomainModel
 
 
 class WorkspaceRole(models.IntegerChoices):
@@ -77,3 +80,54 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now) and self.user.is_active
+
+
+class Group(DomainModel):
+    """A named set of people that can hold a project membership as one principal. Groups form a tree: a group's
+    members include the members of its subgroups, so a membership held by "Engineering" reaches the people in
+    "Engineering / Backend" too.
+
+    Invariants: ``parent`` never loops; ``GroupAncestor`` holds, for every live group, a row per group on its
+    path to the root (itself included), rewritten by the group services whenever a parent changes.
+    """
+
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(Lower("name"),
+                                               condition=models.Q(deleted_at__isnull=True),
+                                               name="one_live_group_per_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupMember(models.Model):
+    """A person directly in a group. Removing someone deletes the row (the change log keeps the history)."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_memberships")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="one_group_member_row")]
+        indexes = [models.Index(fields=["user", "group"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group}"
+
+
+class GroupAncestor(models.Model):
+    """The closure of the group tree: ``ancestor`` is ``group`` itself (depth 0) or a group above it. One query
+    then finds every group whose memberships reach a person."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    ancestor = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    depth = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "ancestor"], name="one_group_ancestor_row")]

@@ -12,6 +12,6 @@ class CalendarExceptionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Calendar)
 class CalendarAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "working_days", "hours_per_day", "timezone", "deleted_at")
+    list_display = ("name", "working_days", "hours_per_day", "timezone", "is_default", "deleted_at")
     search_fields = ("name",)
     inlines = [CalendarExceptionInline]

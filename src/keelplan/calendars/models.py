@@ -18,7 +18,8 @@ class Calendar(DomainModel):
     ``working_days`` is a 7-bit mask, bit 0 = Monday ... bit 6 = Sunday (TruePPM's encoding: Mon=1, Sun=64).
     Invariants: at least one weekday is working, so every date has a next working day; a project-owned calendar
     is used only by its own project and that project's tasks, never by a resource (a workspace row); ``project``
-    never changes.
+    never changes. At most one live calendar is the workspace default (``is_default``), and it is a shared one:
+    a project without a calendar, and so its tasks without one, work to it (Monday to Friday if there is none).
     """
 
     name = models.CharField(max_length=255)
@@ -30,6 +31,7 @@ class Calendar(DomainModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    is_default = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
@@ -37,10 +39,19 @@ class Calendar(DomainModel):
             models.CheckConstraint(
                 condition=models.Q(working_days__gte=1, working_days__lte=ALL_DAYS), name="calendar_mask_range"
             ),
+            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True, deleted_at__isnull=True),
+                                    name="one_default_calendar"),
+            models.CheckConstraint(condition=models.Q(is_default=False) | models.Q(project__isnull=True),
+                                   name="default_calendar_is_shared"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def workspace_default(cls) -> Calendar | None:
+        """The live workspace default calendar, if there is one."""
+        return cls.objects.filter(is_default=True, project__isnull=True).first()
 
 
 class CalendarException(DomainModel):

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from keelplan.calendars.models import Calendar, CalendarException
 from keelplan.core.errors import InvalidInput
-from keelplan.portfolio.selectors import project_ids_visible
+from keelplan.permissions import project_ids_visible
 
 
 def calendar_list(*, actor) -> QuerySet:

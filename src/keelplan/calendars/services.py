@@ -12,13 +12,13 @@ from django.utils import timezone
 
 from keelplan.calendars.models import ALL_DAYS, MONDAY_TO_FRIDAY, Calendar, CalendarException
 from keelplan.changelog.services import Change, ChangeAction, change_record, diff, snapshot
-from keelplan.core.errors import Conflict, InvalidInput
+from keelplan.core.errors import Conflict, ErrorCode, InvalidInput
 from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
-from keelplan.core.validation import require_decimal, require_int_range, require_text
+from keelplan.core.validation import Fields, Integer, Number, Reference, Text, require_text
 from keelplan.core.workspace import require_workspace_admin
-from keelplan.portfolio.models import Project, Role
-from keelplan.portfolio.selectors import require_role
+from keelplan.permissions import Action, require
+from keelplan.portfolio.models import Project
 
 CALENDAR_FIELDS = ("name", "working_days", "hours_per_day", "timezone")
 EXCEPTION_FIELDS = ("calendar", "start", "end", "description", "is_working")
@@ -30,14 +30,23 @@ def _time_zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones()) | {"UTC"}
 
 
+CALENDAR_INPUT = Fields(
+    name=Text(255), working_days=Integer(1, ALL_DAYS), hours_per_day=Number("0.5", 24), timezone=Text(64),
+)
+assert set(CALENDAR_INPUT) == set(CALENDAR_FIELDS)
+
+
+def _clean(fields: dict) -> dict:
+    if "timezone" in fields and fields["timezone"] in (None, ""):
+        fields["timezone"] = "UTC"
+    return CALENDAR_INPUT.clean(fields)
+
+
 def _validate(calendar: Calendar) -> None:
-    calendar.name = require_text(calendar.name, field="name", max_length=255)
-    require_int_range(calendar.working_days, field="working_days", low=1, high=ALL_DAYS)
-    calendar.hours_per_day = require_decimal(calendar.hours_per_day, field="hours_per_day", low=Decimal("0.5"),
-                                             high=Decimal(24))
-    calendar.timezone = require_text(calendar.timezone or "UTC", field="timezone", max_length=64)
+    """The rules beyond each value's own: a time zone that exists."""
     if calendar.timezone not in _time_zone_names():
-        raise InvalidInput("Not a time zone: use an IANA name such as Europe/London or UTC.", field="timezone")
+        raise InvalidInput("Not a time zone: use an IANA name such as Europe/London or UTC.", field="timezone",
+                           code=ErrorCode.INVALID_CHOICE, choices="IANA time zone names")
 
 
 def _require_writer(actor, calendar: Calendar, *, action: str) -> None:
@@ -46,21 +55,27 @@ def _require_writer(actor, calendar: Calendar, *, action: str) -> None:
     if calendar.project_id is None:
         require_workspace_admin(actor, action=f"{action} shared calendars")
     else:
-        require_role(actor, calendar.project, Role.ADMIN, action=f"{action} this project's calendars")
+        require(actor, Action.PROJECT_CALENDAR_MANAGE, calendar.project)
 
 
 def _clean_exceptions(rows) -> list[dict]:
     if not isinstance(rows, list):
-        raise InvalidInput("Must be a list.", field="exceptions")
+        raise InvalidInput("Must be a list.", field="exceptions", code=ErrorCode.INVALID_TYPE, expected="list")
     if len(rows) > MAX_EXCEPTIONS:
-        raise InvalidInput(f"At most {MAX_EXCEPTIONS} exceptions.", field="exceptions")
+        raise InvalidInput(f"At most {MAX_EXCEPTIONS} exceptions.", field="exceptions", code=ErrorCode.TOO_MANY,
+                           max_count=MAX_EXCEPTIONS)
     cleaned = []
     for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise InvalidInput(f"Exception {i}: must be an object.", field="exceptions", code=ErrorCode.INVALID_TYPE,
+                               expected="object")
         start, end = row.get("start"), row.get("end") or row.get("start")
         if not isinstance(start, dt.date):
-            raise InvalidInput(f"Exception {i}: a start date is required.", field="exceptions")
+            raise InvalidInput(f"Exception {i}: a start date is required.", field="exceptions",
+                               code=ErrorCode.REQUIRED)
         if not isinstance(end, dt.date) or end < start:
-            raise InvalidInput(f"Exception {i}: the end cannot be before the start.", field="exceptions")
+            raise InvalidInput(f"Exception {i}: the end cannot be before the start.", field="exceptions",
+                               code=ErrorCode.FINISH_BEFORE_START)
         description = require_text(row.get("description", ""), field="exceptions", max_length=255, allow_blank=True)
         cleaned.append({"start": start, "end": end, "description": description,
                         "is_working": bool(row.get("is_working", False))})
@@ -87,10 +102,10 @@ def calendar_create(
     exceptions: list[dict] | None = None, project: Project | None = None,
 ) -> Calendar:
     """A shared calendar (``project`` None: workspace administrators) or one of ``project``'s own (its Admins)."""
-    if project is not None and project.is_deleted:
-        raise InvalidInput("The project does not exist.", field="project")
-    calendar = Calendar(name=name, working_days=working_days, hours_per_day=hours_per_day, timezone=timezone,
-                        project=project, created_by=actor)
+    project = Reference(Project, null=True).clean(project, field="project")
+    values = _clean({"name": name, "working_days": working_days, "hours_per_day": hours_per_day,
+                     "timezone": timezone})
+    calendar = Calendar(**values, project=project, created_by=actor)
     _require_writer(actor, calendar, action="create")
     _validate(calendar)
     rows = _clean_exceptions(exceptions or [])
@@ -104,9 +119,7 @@ def calendar_create(
 @write_transaction()
 def calendar_update(*, actor, calendar: Calendar, lock_version: int | None = None, exceptions=None, **fields) -> Calendar:
     """Change a calendar; ``exceptions``, when given, replaces the whole exception list."""
-    unknown = set(fields) - set(CALENDAR_FIELDS)
-    if unknown:
-        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+    fields = _clean(fields)
     _require_writer(actor, calendar, action="change")
     calendar = Calendar.objects.select_for_update().get(pk=calendar.pk)
     check_lock_version(calendar, lock_version)
@@ -142,7 +155,35 @@ def calendar_delete(*, actor, calendar: Calendar) -> None:
     Calendar.objects.select_for_update().filter(pk=calendar.pk).first()
     used = calendar_reference_count(calendar)
     if used:
-        raise Conflict(f"The calendar is used by {used} project(s), task(s) or resource(s).", code="calendar_in_use",
+        raise Conflict(f"The calendar is used by {used} project(s), task(s) or resource(s).", code=ErrorCode.CALENDAR_IN_USE,
                        reference_count=used)
     Calendar.objects.filter(pk=calendar.pk).soft_delete()
     change_record(project=None, actor=actor, changes=[Change("calendar", calendar.pk, ChangeAction.DELETED)])
+
+
+@write_transaction()
+def calendar_set_default(*, actor, calendar: Calendar) -> Calendar:
+    """Make a live shared calendar the workspace default (workspace administrators): what projects without a
+    calendar, and their tasks without one, work to. The old default stops being it; both are logged, so the
+    scheduler reschedules the projects relying on the default."""
+    require_workspace_admin(actor, action="choose the default calendar")
+    calendar = Calendar.objects.select_for_update().filter(pk=calendar.pk).first()
+    if calendar is None:
+        raise InvalidInput("No such calendar.", field="calendar", code=ErrorCode.INVALID_REFERENCE, entity="calendar")
+    if calendar.project_id is not None:
+        raise InvalidInput("A project's own calendar cannot be the workspace default; choose a shared one.",
+                           field="calendar", code=ErrorCode.INVALID)
+    if calendar.is_default:
+        return calendar
+    now = timezone.now()
+    changes = []
+    # Deleted rows too: a deleted default keeps its flag, and must not come back as a second default on restore.
+    for old in Calendar.all_objects.select_for_update().filter(is_default=True):
+        Calendar.all_objects.filter(pk=old.pk).update(is_default=False, updated_at=now,
+                                                      lock_version=old.lock_version + 1)
+        changes.append(Change("calendar", old.pk, ChangeAction.UPDATED, {"is_default": [True, False]}))
+    calendar.is_default, calendar.updated_at, calendar.lock_version = True, now, calendar.lock_version + 1
+    calendar.save(update_fields=["is_default", "updated_at", "lock_version"])
+    changes.append(Change("calendar", calendar.pk, ChangeAction.UPDATED, {"is_default": [False, True]}))
+    change_record(project=None, actor=actor, changes=changes)
+    return calendar

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "keelplan.portfolio",
     "keelplan.planning",
     "keelplan.resources",
+    "keelplan.customfields",
     "keelplan.sync",
     "keelplan.scheduling",
 ]
@@ -84,19 +85,20 @@ STATIC_ROOT = os.environ.get("KEELPLAN_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Defaults for a view that sets nothing itself, and only those: each API dialect sets its authentication,
+# renderers, pages, filters, schema class and exception handler on its own base class (v1: api.v1.views.V1Mixin),
+# so no dialect's choices leak into another. A view that forgets them refuses everyone (no authenticator, and
+# IsAuthenticated) rather than speaking some dialect by accident.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "keelplan.api.v1.authentication.ApiTokenAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "keelplan.api.v1.pagination.CursorPage",
-    "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "keelplan.api.v1.schema.KeelplanAutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["keelplan.api.v1.renderers.FastJSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": None,
+    "DEFAULT_FILTER_BACKENDS": [],
+    # drf-spectacular's own class: @extend_schema builds on this one; a dialect's views name their own.
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["keelplan.api.common.bodies.JSONBodyParser"],
-    "EXCEPTION_HANDLER": "keelplan.api.v1.errors.exception_handler",
+    "EXCEPTION_HANDLER": "rest_framework.views.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
 }

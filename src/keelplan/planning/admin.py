@@ -2,9 +2,12 @@ from django.contrib import admin
 
 from keelplan.core.admin import ReadOnlyAdminMixin
 from keelplan.planning.models import (
+    Category,
+    Color,
     Dependency,
     Priority,
     Status,
+    Version,
     WorkItem,
     WorkItemType,
 )
@@ -29,3 +32,24 @@ class DependencyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(Status, WorkItemType, Priority)
 class ReferenceDataAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "position")
+
+
+@admin.register(Color)
+class ColorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "hexcode", "position")
+    search_fields = ("name", "hexcode")
+
+
+@admin.register(Version)
+class VersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "project", "status", "sharing", "start_date", "end_date", "deleted_at")
+    list_filter = ("status", "sharing")
+    search_fields = ("name",)
+    raw_id_fields = ("project", "created_by")
+
+
+@admin.register(Category)
+class CategoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "project", "default_assignee", "deleted_at")
+    search_fields = ("name",)
+    raw_id_fields = ("project", "default_assignee")

@@ -20,19 +20,19 @@ from django.utils import timezone
 
 from keelplan.changelog.services import Change, ChangeAction, change_record, diff, project_write_lock, snapshot
 from keelplan.core.bulk_insert import insert_rows, update_rows
-from keelplan.core.errors import Conflict, CyclicDependency, DomainError, InvalidInput, PermissionDenied
+from keelplan.core.errors import Conflict, CyclicDependency, DomainError, ErrorCode, InvalidInput
 from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import parse_uid
+from keelplan.permissions import Action, ProjectAccess, members_among
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import Dependency, DependencyType, LagUnit, WorkItem
+from keelplan.planning.reference import default_type_for
 from keelplan.planning.services import (
-    DEPENDENCY_FIELDS, TASK_FIELDS, _validate_link_values, _validate_task, apply_task_fields, check_member_fields,
-    default_priority, default_status, default_type,
+    DEPENDENCY_FIELDS, DEPENDENCY_INPUT, TASK_FIELDS, TASK_INPUT, apply_task_fields, default_priority, default_status,
+    default_type, validate_link_values, validate_task,
 )
-from keelplan.portfolio.models import Membership, Project, Role
-from keelplan.portfolio.selectors import require_role
-from keelplan.resources.models import Assignment
+from keelplan.portfolio.models import Project, Role
 
 # Rows in one request from which the tables' planner statistics are refreshed after the commit.
 ANALYZE_FROM = 5000
@@ -69,7 +69,7 @@ class _NewTask(SimpleNamespace):
     """A work item to insert: its column values by attname, plus the related objects validation reads.
 
     Ten thousand of these cost a fraction of ten thousand model instances, and with the model's ``_meta`` they
-    are all that ``_validate_task`` and ``snapshot`` need.
+    are all that ``validate_task`` and ``snapshot`` need.
     """
 
     _meta = WorkItem._meta
@@ -98,10 +98,11 @@ def tasks_bulk_apply(
     exactly as one to a task that does not exist, so a refusal never tells that a row exists elsewhere.
     """
     tasks, dependencies = list(tasks or ()), list(dependencies or ())
-    role = require_role(actor, project, Role.MEMBER, action="change tasks or links")
+    access = ProjectAccess(actor, project)
+    access.require(Action.WORK_ITEMS_WRITE, project)
     _check_sizes(tasks, dependencies)
     project_write_lock(project)
-    write = _BulkWrite(actor, project, role, tasks, dependencies)
+    write = _BulkWrite(access, tasks, dependencies)
     write.check()
     result = write.apply()
     if len(tasks) + len(dependencies) >= ANALYZE_FROM:
@@ -122,21 +123,15 @@ def _refresh_statistics() -> None:
 
 def _check_sizes(tasks: list, dependencies: list) -> None:
     if len(tasks) > MAX_BULK_TASKS:
-        raise InvalidInput(f"At most {MAX_BULK_TASKS} tasks per request (this one has {len(tasks)}).", field="tasks")
+        raise InvalidInput(f"At most {MAX_BULK_TASKS} work items per request (this one has {len(tasks)}).",
+                           field="tasks", code=ErrorCode.TOO_MANY, max_count=MAX_BULK_TASKS)
     if len(dependencies) > MAX_BULK_DEPENDENCIES:
         raise InvalidInput(f"At most {MAX_BULK_DEPENDENCIES} dependencies per request (this one has "
-                           f"{len(dependencies)}).", field="dependencies")
+                           f"{len(dependencies)}).", field="dependencies", code=ErrorCode.TOO_MANY,
+                           max_count=MAX_BULK_DEPENDENCIES)
     if not tasks and not dependencies:
-        message = "Send at least one task or dependency."
-        raise InvalidInput(message, errors={"tasks": [message], "dependencies": [message]})
-
-
-def _located(exc: DomainError, where: str) -> DomainError:
-    """``exc`` naming the row its checks ran for: field ``duration`` becomes ``tasks[3].duration``."""
-    exc.field = f"{where}.{exc.field}" if exc.field else where
-    if isinstance(exc, InvalidInput):
-        exc.errors = {f"{where}.{key}": messages for key, messages in exc.errors.items()} or {where: [exc.message]}
-    return exc
+        message = "Send at least one work item or dependency."
+        raise InvalidInput(message, errors={"tasks": [message], "dependencies": [message]}, code=ErrorCode.REQUIRED)
 
 
 def _reference(value, field: str):
@@ -148,7 +143,8 @@ def _reference(value, field: str):
     uid = _as_uid(value)
     if uid is not None:
         return uid
-    raise InvalidInput("Expected a task id or the uid of a task created in this request.", field=field)
+    raise InvalidInput("Expected a work item id or the uid of a work item created in this request.", field=field,
+                       code=ErrorCode.INVALID_TYPE, expected="integer")
 
 
 def _as_uid(value) -> uuid.UUID | None:
@@ -168,8 +164,8 @@ class _BulkWrite:
     has an id.
     """
 
-    def __init__(self, actor, project: Project, role: int, tasks: list, dependencies: list):
-        self.actor, self.project, self.role = actor, project, role
+    def __init__(self, access: ProjectAccess, tasks: list, dependencies: list):
+        self.access, self.actor, self.project, self.role = access, access.actor, access.project, access.role
         self.task_rows, self.link_rows = tasks, dependencies
         self.result_tasks: list[_NewTask | WorkItem] = []     # in request order
         self.created: list[_NewTask] = []                     # the n-th is keyed -(n + 1)
@@ -207,14 +203,11 @@ class _BulkWrite:
         } if edit_ids else {}
         for task in self.editable.values():
             task.project = project   # validation reads it (usable calendars); one object, not a query per row
-        self.assigned_through_resource: set[int] = set()
-        if edit_ids and self.role < Role.ADMIN:
-            self.assigned_through_resource = set(
-                Assignment.objects.filter(work_item_id__in=list(self.editable), resource__user_id=self.actor.pk)
-                .values_list("work_item_id", flat=True))
-        assignee_ids = {getattr(r["assignee"], "pk", r["assignee"]) for r in rows if r.get("assignee") is not None}
-        self.member_ids = set(Membership.objects.filter(project=project, user_id__in=assignee_ids)
-                              .values_list("user_id", flat=True)) if assignee_ids else set()
+        if self.role < Role.ADMIN:
+            self.access.prefetch_assigned(self.editable)
+        people = {getattr(r[key], "pk", r[key]) for r in rows for key in ("assignee", "responsible")
+                  if r.get(key) is not None}
+        self.member_ids = members_among(project, people)
         if creates:
             self.new_task = self._new_task_defaults()
         if any("position" not in r for r in creates):
@@ -230,12 +223,13 @@ class _BulkWrite:
         self.seen_links: set[tuple[int, int, str]] = set()
 
     def _new_task_defaults(self) -> dict:
-        status, type_, priority = default_status(), default_type(), default_priority()
+        status, type_, priority = default_status(), default_type_for(self.project) or default_type(), default_priority()
         values = {
             "project": self.project, "project_id": self.project.pk, "author_id": self.actor.pk,
             "created_at": self.now, "updated_at": self.now,
             "status": status, "status_id": status.pk, "type": type_, "type_id": type_.pk,
             "priority": priority, "priority_id": priority.pk, "parent": None, "assignee": None, "calendar": None,
+            "responsible": None, "version": None, "category": None,
         }
         for f in WorkItem._meta.concrete_fields:
             if not f.primary_key and not (f.has_default() and callable(f.default)):
@@ -248,13 +242,13 @@ class _BulkWrite:
         for i, row in enumerate(self.task_rows):
             try:
                 if not isinstance(row, dict):
-                    raise InvalidInput("Must be an object.")
+                    raise InvalidInput("Must be an object.", code=ErrorCode.INVALID_TYPE, expected="object")
                 if row.get("id") is None:
                     self._check_create(i, row)
                 else:
                     self._check_edit(i, row)
             except DomainError as exc:
-                raise _located(exc, f"tasks[{i}]") from None
+                raise exc.under(f"tasks[{i}]") from None
         self._check_wbs()
         if self.link_rows or self.parent_moves:
             self.existing_links = set(Dependency.objects.filter(project=self.project)
@@ -262,43 +256,43 @@ class _BulkWrite:
         for j, row in enumerate(self.link_rows):
             try:
                 if not isinstance(row, dict):
-                    raise InvalidInput("Must be an object.")
+                    raise InvalidInput("Must be an object.", code=ErrorCode.INVALID_TYPE, expected="object")
                 self._check_link(j, row)
             except DomainError as exc:
-                raise _located(exc, f"dependencies[{j}]") from None
+                raise exc.under(f"dependencies[{j}]") from None
         if self.new_links or self.parent_moves:
             self._check_cycles()
 
     def _check_create(self, i: int, row: dict) -> None:
-        if self.role < Role.ADMIN:
-            raise PermissionDenied(f"Your role ({Role(self.role).label}) may not create tasks; it needs Admin or above.")
+        self.access.require(Action.WORK_ITEM_CREATE, self.project)
         fields = dict(row)
         fields.pop("id", None)
         if "uid" not in fields or fields["uid"] is None:
-            raise InvalidInput("A new task needs a uid (a UUID) for this request to refer to it.", field="uid")
+            raise InvalidInput("A new work item needs a uid (a UUID) for this request to refer to it.", field="uid",
+                               code=ErrorCode.REQUIRED)
         uid = parse_uid(fields.pop("uid"), field="uid")
         if self.uid_row[uid] != i:
-            raise InvalidInput(f"tasks[{self.uid_row[uid]}] has this uid already.", field="uid", code="duplicate_uid")
+            raise InvalidInput(f"tasks[{self.uid_row[uid]}] has this uid already.", field="uid",
+                               code=ErrorCode.DUPLICATE_UID)
         if uid in self.uids_taken:
-            raise Conflict("A task with this uid exists already.", field="uid", code="duplicate_uid")
-        unknown = set(fields) - set(TASK_FIELDS)
-        if unknown:
-            raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
-        if "name" not in fields:
-            raise InvalidInput("This field is required.", field="name")
-        key = self.uid_key[uid]
+            raise Conflict("A work item with this uid exists already.", field="uid", code=ErrorCode.DUPLICATE_UID)
         parent = fields.pop("parent", None)
+        for name in ("status", "type", "priority"):
+            if fields.get(name, 0) is None:
+                del fields[name]
+        fields = TASK_INPUT.clean(fields, required=("name",))
+        key = self.uid_key[uid]
         task = _NewTask(**self.new_task, uid=uid)
         for name, value in fields.items():
             if name in _RELATED:
-                if value is not None or name not in ("status", "type", "priority"):
-                    _set_related(task, name, value)
+                _set_related(task, name, value)
             else:
                 setattr(task, name, value)
         if task.type.is_milestone and "is_milestone" not in fields:
             task.is_milestone = True
-        _validate_task(task, set(fields))
+        validate_task(task, set(fields))
         self._check_assignee(task.assignee_id)
+        self._check_assignee(task.responsible_id, "responsible")
         self.parent_of[key] = self._parent_key(parent, key)
         if self.parent_of[key] is not None:
             self.parent_moves.append((i, key))
@@ -313,25 +307,24 @@ class _BulkWrite:
         task_id = fields.pop("id")
         lock_version = fields.pop("lock_version", None)
         if isinstance(task_id, bool) or not isinstance(task_id, int):
-            raise InvalidInput("Expected a task id.", field="id")
-        unknown = set(fields) - set(TASK_FIELDS)
-        if unknown:
-            raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+            raise InvalidInput("Expected a work item id.", field="id", code=ErrorCode.INVALID_TYPE, expected="integer")
+        parent = fields.pop("parent", _UNSET)
+        fields = TASK_INPUT.clean(fields)
         task = self.editable.get(task_id)
         if task is None:
-            raise InvalidInput("No such task in this project.", field="id")
+            raise InvalidInput("No such work item in this project.", field="id", code=ErrorCode.INVALID_REFERENCE,
+                               entity="work item")
         if task_id in self.seen_edits:
-            raise InvalidInput("This task is edited by an earlier row of this request.", field="id")
+            raise InvalidInput("This work item is edited by an earlier row of this request.", field="id")
         self.seen_edits.add(task_id)
-        if not self._may_edit(task):
-            raise PermissionDenied("Your role may not edit this task.")
-        check_member_fields(self.role, fields)
+        self.access.require(Action.WORK_ITEM_UPDATE, task, fields=[*fields, *(() if parent is _UNSET else ("parent",))])
         check_lock_version(task, lock_version)
         before = snapshot(task, TASK_FIELDS)
-        parent = fields.pop("parent", _UNSET)
         apply_task_fields(task, fields)
         if "assignee" in fields:
             self._check_assignee(task.assignee_id)
+        if "responsible" in fields:
+            self._check_assignee(task.responsible_id, "responsible")
         if parent is not _UNSET:
             key = self._parent_key(parent, task.pk)
             if key != self.parent_of[task.pk]:
@@ -340,15 +333,10 @@ class _BulkWrite:
         self.edits.append((task, before))
         self.result_tasks.append(task)
 
-    def _may_edit(self, task: WorkItem) -> bool:
-        if self.role >= Role.ADMIN:
-            return True
-        return self.role == Role.MEMBER and (
-            task.assignee_id == self.actor.pk or task.pk in self.assigned_through_resource)
-
-    def _check_assignee(self, user_id) -> None:
+    def _check_assignee(self, user_id, field: str = "assignee") -> None:
         if user_id is not None and user_id not in self.member_ids:
-            raise InvalidInput("The assignee must be a member of the project.", field="assignee")
+            raise InvalidInput(f"The {field} must be a member of the project.", field=field,
+                               code=ErrorCode.NOT_A_MEMBER)
 
     def _parent_key(self, value, own_key: int) -> int | None:
         if value is None:
@@ -357,14 +345,16 @@ class _BulkWrite:
         if isinstance(ref, uuid.UUID):
             key = self.uid_key.get(ref)
             if key is None:
-                raise InvalidInput("No task created in this request has this uid.", field="parent")
+                raise InvalidInput("No work item created in this request has this uid.", field="parent",
+                                   code=ErrorCode.INVALID_REFERENCE, entity="work item")
         elif ref in self.live_ids:
             key = ref
         else:
-            raise InvalidInput("The parent must be a task of the same project.", field="parent")
+            raise InvalidInput("The parent must be a work item of the same project.", field="parent",
+                               code=ErrorCode.INVALID_REFERENCE, entity="work item")
         if key == own_key:
-            raise InvalidInput("A task cannot sit under itself or its own subtasks.", field="parent",
-                               code="cyclic_parent")
+            raise InvalidInput("A work item cannot sit under itself or its own children.", field="parent",
+                               code=ErrorCode.CYCLIC_PARENT)
         return key
 
     def _check_wbs(self) -> None:
@@ -373,34 +363,33 @@ class _BulkWrite:
             seen, node = set(), self.parent_of.get(key)
             while node is not None and node not in seen:
                 if node == key:
-                    raise InvalidInput("A task cannot sit under itself or its own subtasks.",
-                                       field=f"tasks[{i}].parent", code="cyclic_parent")
+                    raise InvalidInput("A work item cannot sit under itself or its own children.",
+                                       field=f"tasks[{i}].parent", code=ErrorCode.CYCLIC_PARENT)
                 seen.add(node)
                 node = self.parent_of.get(node)
 
     def _check_link(self, j: int, row: dict) -> None:
-        if self.role < Role.SCHEDULER:
-            raise PermissionDenied(f"Your role ({Role(self.role).label}) may not manage dependencies; it needs "
-                                   "Scheduler or above.")
-        unknown = set(row) - set(DEPENDENCY_FIELDS) - {"uid"}
+        self.access.require(Action.DEPENDENCY_MANAGE, self.project)
+        unknown = sorted(set(row) - set(DEPENDENCY_FIELDS) - {"uid"})
         if unknown:
-            raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+            raise InvalidInput(f"There is no field {unknown[0]!r}.", field=unknown[0], code=ErrorCode.UNKNOWN_FIELD)
         uid = uuid.uuid4()
         if row.get("uid") is not None:
             uid = parse_uid(row["uid"], field="uid")
             if uid in self.link_uid_row:
                 raise InvalidInput(f"dependencies[{self.link_uid_row[uid]}] has this uid already.", field="uid",
-                                   code="duplicate_uid")
+                                   code=ErrorCode.DUPLICATE_UID)
             if uid in self.link_uids_taken:
-                raise Conflict("A dependency with this uid exists already.", field="uid", code="duplicate_uid")
+                raise Conflict("A dependency with this uid exists already.", field="uid", code=ErrorCode.DUPLICATE_UID)
             self.link_uid_row[uid] = j
         for end in ("predecessor", "successor"):
             if row.get(end) is None:
-                raise InvalidInput("This field is required.", field=end)
+                raise InvalidInput("Required.", field=end, code=ErrorCode.REQUIRED)
         pred = self._link_end(row["predecessor"], "predecessor")
         succ = self._link_end(row["successor"], "successor")
         if pred == succ:
-            raise InvalidInput("A task cannot depend on itself.", field="successor", code="self_dependency")
+            raise InvalidInput("A work item cannot depend on itself.", field="successor",
+                               code=ErrorCode.SELF_DEPENDENCY)
         dep_type = row.get("dep_type", DependencyType.FS)
         lag = row.get("lag", 0)
         lag_unit = row.get("lag_unit", LagUnit.ELAPSED_DAYS)
@@ -410,18 +399,17 @@ class _BulkWrite:
         except TypeError:  # unhashable, so certainly invalid: let the validator say why
             known = False
         if not known:
-            _validate_link_values(dep_type, lag, lag_unit)
+            DEPENDENCY_INPUT.clean({"dep_type": dep_type, "lag": lag, "lag_unit": lag_unit})
+            validate_link_values(dep_type, lag, lag_unit)
             self.valid_link_values.add(values)
-        description = row.get("description") or ""
-        if not isinstance(description, str):
-            raise InvalidInput("Must be a string.", field="description")
+        description = DEPENDENCY_INPUT["description"].clean(row.get("description"), field="description")
         triple = (pred, succ, dep_type)
         if triple in self.seen_links:
-            raise InvalidInput("An earlier row of this request links these two tasks with this type.",
-                               field="successor", code="duplicate_dependency")
+            raise InvalidInput("An earlier row of this request links these two work items with this type.",
+                               field="successor", code=ErrorCode.DUPLICATE_DEPENDENCY)
         if triple in self.existing_links:
-            raise Conflict("These two tasks are already linked with this type.", field="successor",
-                           code="duplicate_dependency")
+            raise Conflict("These two work items are already linked with this type.", field="successor",
+                           code=ErrorCode.DUPLICATE_DEPENDENCY)
         self.seen_links.add(triple)
         link = _NewLink(project_id=self.project.pk, dep_type=dep_type, lag=lag, lag_unit=lag_unit,
                         description=description, created_by_id=self.actor.pk, uid=uid, created_at=self.now,
@@ -433,12 +421,14 @@ class _BulkWrite:
         if isinstance(ref, uuid.UUID):
             key = self.uid_key.get(ref)
             if key is None:
-                raise InvalidInput("No task created in this request has this uid.", field=field)
+                raise InvalidInput("No work item created in this request has this uid.", field=field,
+                                   code=ErrorCode.INVALID_REFERENCE, entity="work item")
             return key
         if ref in self.live_ids:
             return ref
         # A task of another project reads as missing, whoever asks: saying "another project" would confirm it.
-        raise InvalidInput(f"The {field} does not exist.", field=field)
+        raise InvalidInput(f"The {field} does not exist.", field=field, code=ErrorCode.INVALID_REFERENCE,
+                           entity="work item")
 
     def _check_cycles(self) -> None:
         links = [(pred, succ) for pred, succ, _ in self.existing_links]
@@ -508,8 +498,8 @@ class _BulkWrite:
                 with transaction.atomic():
                     insert_rows(WorkItem, [vars(task) for task in rows])
             except IntegrityError:
-                raise Conflict("A task with one of these uids was created meanwhile; send the request again.",
-                               field="tasks", code="duplicate_uid") from None
+                raise Conflict("A work item with one of these uids was created meanwhile; send the request again.",
+                               field="tasks", code=ErrorCode.DUPLICATE_UID) from None
             inserted.extend(rows)
         return inserted
 
@@ -539,17 +529,16 @@ class _BulkWrite:
                 with transaction.atomic():
                     insert_rows(Dependency, [vars(link) for link in links])
             except IntegrityError:
-                raise Conflict("Two of these tasks were linked meanwhile; send the request again.",
-                               field="dependencies", code="duplicate_dependency") from None
+                raise Conflict("Two of these work items were linked meanwhile; send the request again.",
+                               field="dependencies", code=ErrorCode.DUPLICATE_DEPENDENCY) from None
         for link in links:
             link.lock_version = 0
         return links
 
 
 def _set_related(task: _NewTask, name: str, value) -> None:
+    """Set a cleaned reference on a new work item, by object and by id."""
     field = _RELATED[name]
-    if value is not None and not isinstance(value, field.related_model):
-        raise InvalidInput(f"Expected a {field.related_model.__name__} object.", field=name)
     setattr(task, name, value)
     setattr(task, field.attname, None if value is None else value.pk)
 

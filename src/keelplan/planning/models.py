@@ -1,4 +1,5 @@
-"""Work items (tasks in a WBS tree), the dependencies between them, and their statuses, types and priorities."""
+"""Work items (tasks in a WBS tree), the dependencies between them, and their statuses, types and priorities;
+the colour palette, versions and categories."""
 
 from __future__ import annotations
 
@@ -6,12 +7,46 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 from keelplan.core.models import DomainModel
 
+# A colour as stored everywhere: ``#RRGGBB``.
+HEX_COLOR_PATTERN = r"#[0-9A-Fa-f]{6}"
+
+
+class Color(models.Model):
+    """A named colour of the workspace palette (OpenProject v2's ``/colors``).
+
+    Statuses, types and priorities keep their colour as hex text in ``color`` (the v1 dialect may read it), not as
+    a reference to this table: the palette lists the colours offered, and a dialect that shows a colour row (v2's
+    ``color{id, name, hexcode}``) finds it by ``hexcode``. Invariants: ``hexcode`` is ``#RRGGBB`` in upper case;
+    ``name`` and ``hexcode`` are unique. Changing a colour's hexcode repaints the rows painted with it; a colour
+    rows are painted with cannot be deleted.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    hexcode = models.CharField(max_length=7, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hexcode})"
+
 
 class Status(models.Model):
-    """A work item's state. ``code`` is what the v1 dialect reads and writes (``IN_PROGRESS``)."""
+    """A work item's state. ``code`` is what the v1 dialect reads and writes (``IN_PROGRESS``).
+
+    ``is_readonly``: a work item in this status may have only its status changed; ``default_done_ratio`` (0-100
+    or None): the progress a work item takes on when it enters the status; ``excluded_from_totals``: its work
+    items are left out of summed estimates (OpenProject's meanings). Invariant: at most one status is the default
+    (the reference services keep exactly one).
+    """
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100, unique=True)
@@ -19,17 +54,27 @@ class Status(models.Model):
     is_closed = models.BooleanField(default=False)
     is_default = models.BooleanField(default=False)
     color = models.CharField(max_length=7, default="#1A67A3")
+    is_readonly = models.BooleanField(default=False)
+    default_done_ratio = models.PositiveSmallIntegerField(null=True, blank=True)
+    excluded_from_totals = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["position", "id"]
         verbose_name_plural = "statuses"
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
+                                    name="one_default_status"),
+            models.CheckConstraint(condition=models.Q(default_done_ratio__isnull=True)
+                                   | models.Q(default_done_ratio__lte=100), name="status_done_ratio_range"),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
 
 class WorkItemType(models.Model):
-    """The kind of a work item (task, milestone, phase, ...)."""
+    """The kind of a work item (task, milestone, phase, ...). Every type is enabled in a project that enables
+    none in particular (``ProjectWorkItemType``). Invariant: at most one type is the default."""
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100, unique=True)
@@ -37,24 +82,38 @@ class WorkItemType(models.Model):
     color = models.CharField(max_length=7, default="#1A67A3")
     is_milestone = models.BooleanField(default=False)
     is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
+                                    name="one_default_work_item_type"),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
 
 class Priority(models.Model):
+    """How urgent a work item is. An inactive priority stays on the work items that have it but is offered for
+    no other. Invariant: at most one priority is the default, and it is active."""
+
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100, unique=True)
     position = models.PositiveIntegerField(default=0)
     is_default = models.BooleanField(default=False)
     color = models.CharField(max_length=7, default="#1A67A3")
+    is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["position", "id"]
         verbose_name_plural = "priorities"
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
+                                    name="one_default_priority"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -84,6 +143,89 @@ class SchedulingMode(models.TextChoices):
     MANUAL = "manual", "Manual (fixed dates)"
 
 
+class ProjectWorkItemType(models.Model):
+    """A type enabled in a project. A project with no such rows enables every type, so projects that never chose
+    keep working as new types are added."""
+
+    project = models.ForeignKey("portfolio.Project", on_delete=models.CASCADE, related_name="+")
+    type = models.ForeignKey(WorkItemType, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["project", "type"], name="one_enabling_per_project_type")]
+
+    def __str__(self) -> str:
+        return f"{self.type} in {self.project}"
+
+
+class VersionStatus(models.TextChoices):
+    """OpenProject's version states: a locked or closed version takes no further work items."""
+
+    OPEN = "open", "Open"
+    LOCKED = "locked", "Locked"
+    CLOSED = "closed", "Closed"
+
+
+class VersionSharing(models.TextChoices):
+    """Which projects besides its own may use a version (OpenProject's sharing values)."""
+
+    NONE = "none", "Not shared"
+    DESCENDANTS = "descendants", "With subprojects"
+    HIERARCHY = "hierarchy", "With project hierarchy"
+    TREE = "tree", "With project tree"
+    SYSTEM = "system", "With all projects"
+
+
+class Version(DomainModel):
+    """A release or sprint defined by ``project``, which work items of the projects it is shared with may
+    target. Invariants: ``name`` is unique (ignoring case) among the project's live versions; ``end_date`` is not
+    before ``start_date``."""
+
+    project = models.ForeignKey("portfolio.Project", on_delete=models.CASCADE, related_name="versions")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=6, choices=VersionStatus.choices, default=VersionStatus.OPEN)
+    sharing = models.CharField(max_length=11, choices=VersionSharing.choices, default=VersionSharing.NONE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "project", condition=models.Q(deleted_at__isnull=True),
+                                    name="one_live_version_name_per_project"),
+            models.CheckConstraint(condition=models.Q(start_date__isnull=True) | models.Q(end_date__isnull=True)
+                                   | models.Q(end_date__gte=models.F("start_date")), name="version_date_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(DomainModel):
+    """A project's grouping of work items; a new work item in it goes to ``default_assignee`` (a member) when
+    none is given. Invariant: ``name`` is unique (ignoring case) among the project's live categories."""
+
+    project = models.ForeignKey("portfolio.Project", on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(max_length=255)
+    default_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "project", condition=models.Q(deleted_at__isnull=True),
+                                    name="one_live_category_name_per_project"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
 
 
 class WorkItem(DomainModel):
@@ -112,6 +254,13 @@ class WorkItem(DomainModel):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who answers for the work item (OpenProject's "accountable"), besides who does it (``assignee``).
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Effort in hours, planned and left; not scheduling inputs (the schedule runs on ``duration``).
+    estimated_hours = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    remaining_hours = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
 
     duration = models.PositiveIntegerField(default=1)
     is_milestone = models.BooleanField(default=False)
@@ -127,6 +276,14 @@ class WorkItem(DomainModel):
     percent_complete = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     actual_start = models.DateField(null=True, blank=True)
     actual_finish = models.DateField(null=True, blank=True)
+    # Versions and categories are soft-deleted through services (a version in use cannot be; a category's work
+    # items are moved off it first), so SET_NULL acts only when rows are purged: a purge never fails on, and
+    # never leaves dangling, a reference from a work item. Indexed only where set (the indexes below): most
+    # work items have neither, and a bulk insert of them then touches neither index.
+    version = models.ForeignKey(Version, null=True, blank=True, on_delete=models.SET_NULL, related_name="work_items",
+                                db_index=False)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="work_items", db_index=False)
 
     # Computed by the scheduler. The dates and floats live in ``scheduling.ScheduleChunk``; this copy of the
     # critical flag is kept on the row (written only where it flips) so lists can filter on it in SQL. It has no
@@ -138,6 +295,8 @@ class WorkItem(DomainModel):
         indexes = [
             models.Index(fields=["project", "id"]),
             models.Index(fields=["parent"]),
+            models.Index(fields=["version"], condition=models.Q(version__isnull=False), name="work_item_version"),
+            models.Index(fields=["category"], condition=models.Q(category__isnull=False), name="work_item_category"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from keelplan.core.errors import NotFound
+from keelplan.permissions import project_ids_visible
 from keelplan.planning.models import Dependency, WorkItem
-from keelplan.portfolio.selectors import project_ids_visible
 
 
 def work_item_list(*, actor) -> QuerySet:

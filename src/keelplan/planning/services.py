@@ -2,42 +2,74 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from keelplan.accounts.models import User
+from keelplan.calendars.models import Calendar
 from keelplan.calendars.selectors import require_usable_calendar
 from keelplan.changelog.services import (
     Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
 )
-from keelplan.core.errors import Conflict, CyclicDependency, InvalidInput, NotFound, PermissionDenied
+from keelplan.core.errors import Conflict, CyclicDependency, ErrorCode, InvalidInput, NotFound
 from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
-from keelplan.core.validation import require_decimal, require_int_range, require_schedulable, require_text
+from keelplan.core.validation import (
+    Boolean, Choice, Date, Fields, Integer, Number, Reference, Text, require_int_range, require_schedulable,
+)
+from keelplan.customfields.models import AppliesTo
+from keelplan.customfields.services import custom_values_clean, custom_values_write
 from keelplan.engine import limits
+from keelplan.permissions import Action, members_among, require, role_in
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import (
-    DATED_CONSTRAINTS, ConstraintType, Dependency, DependencyType, LagUnit, Priority, SchedulingMode, Status, WorkItem,
-    WorkItemType,
+    DATED_CONSTRAINTS, Category, ConstraintType, Dependency, DependencyType, LagUnit, Priority, SchedulingMode, Status,
+    Version, WorkItem, WorkItemType,
 )
-from keelplan.portfolio.models import Membership, Project, Role
-from keelplan.portfolio.selectors import require_role, role_in
+from keelplan.planning.reference import (
+    default_type_for, require_assignable_version, require_enabled_type, require_usable_category, types_enabled,
+)
+from keelplan.portfolio.models import Project
 from keelplan.resources.models import Assignment
 
 TASK_FIELDS = (
     "name", "description", "parent", "position", "status", "type", "priority", "assignee", "duration",
     "is_milestone", "scheduling_mode", "manual_start", "manual_finish", "constraint_type", "constraint_date",
-    "deadline", "calendar", "percent_complete", "actual_start", "actual_finish",
+    "deadline", "calendar", "percent_complete", "actual_start", "actual_finish", "responsible", "estimated_hours",
+    "remaining_hours", "version", "category",
 )
-# What a Member may change on a work item assigned to them.
-MEMBER_FORBIDDEN_FIELDS = frozenset({"assignee", "parent"})
+MAX_HOURS = Decimal("99999999.99")
 DEPENDENCY_FIELDS = ("predecessor", "successor", "dep_type", "lag", "lag_unit", "description")
+MAX_DESCRIPTION = 100_000
+MAX_LINK_DESCRIPTION = 10_000
+MAX_POSITION = 2**31 - 1
+# Every writable work item field and how its values are read: the single-row services, the bulk write and offline
+# push all clean input through it, so each refuses the same value with the same code.
+TASK_INPUT = Fields(
+    name=Text(512), description=Text(MAX_DESCRIPTION, blank=True, strip=False),
+    parent=Reference(WorkItem, null=True), position=Integer(0, MAX_POSITION),
+    status=Reference(Status), type=Reference(WorkItemType), priority=Reference(Priority),
+    assignee=Reference(User, null=True, entity="person"), duration=Integer(0, limits.MAX_DURATION_DAYS),
+    is_milestone=Boolean(), scheduling_mode=Choice(SchedulingMode), manual_start=Date(null=True),
+    manual_finish=Date(null=True), constraint_type=Choice(ConstraintType), constraint_date=Date(null=True),
+    deadline=Date(null=True), calendar=Reference(Calendar, null=True), percent_complete=Number(0, 100),
+    actual_start=Date(null=True), actual_finish=Date(null=True), responsible=Reference(User, null=True, entity="person"),
+    estimated_hours=Number(0, MAX_HOURS, null=True), remaining_hours=Number(0, MAX_HOURS, null=True),
+    version=Reference(Version, null=True), category=Reference(Category, null=True),
+)
+assert set(TASK_INPUT) == set(TASK_FIELDS)
 LAG_LIMITS = {LagUnit.WORKING_DAYS: limits.MAX_LAG_DAYS, LagUnit.ELAPSED_DAYS: limits.MAX_LAG_DAYS,
               LagUnit.PERCENT: limits.MAX_LAG_PERCENT}
+DEPENDENCY_INPUT = Fields(
+    predecessor=Reference(WorkItem), successor=Reference(WorkItem), dep_type=Choice(DependencyType),
+    lag=Integer(-max(LAG_LIMITS.values()), max(LAG_LIMITS.values())), lag_unit=Choice(LagUnit),
+    description=Text(MAX_LINK_DESCRIPTION, blank=True, strip=False),
+)
 # The fields whose dates the scheduler bounds by the project start (checked when one of these changes).
+WORK_ITEM = AppliesTo.WORK_ITEM.value
 SCHEDULED_DATE_FIELDS = frozenset({"constraint_type", "constraint_date", "manual_start", "manual_finish",
                                    "actual_start", "actual_finish"})
 
@@ -58,61 +90,60 @@ def default_priority() -> Priority:
 
 # ---------------------------------------------------------------- work items
 
-def _may_edit_task(role: int | None, actor, task: WorkItem) -> bool:
-    if role is None:
-        return False
-    if role >= Role.ADMIN:
-        return True
-    return role == Role.MEMBER and _is_assigned_to(actor, task)
+def clean_task_fields(fields: dict) -> dict:
+    """New work item values read the one way (``TASK_INPUT``): unknown fields, wrong types, blanks, lengths and
+    ranges refused with a registered code naming the field."""
+    return TASK_INPUT.clean(fields)
 
 
-def _is_assigned_to(actor, task: WorkItem) -> bool:
-    if task.assignee_id == actor.pk:
-        return True
-    return task.assignments.filter(resource__user_id=actor.pk).exists()
-
-
-def _as_date(value, field: str):
-    if value is not None and not isinstance(value, dt.date):
-        raise InvalidInput("Must be a date (YYYY-MM-DD).", field=field)
-    return value
-
-
-def _validate_task(task: WorkItem, changed: set[str]) -> None:
-    """Rules that involve one work item's own fields, checked after the new values are applied."""
-    task.name = require_text(task.name, field="name", max_length=512)
-    require_int_range(task.duration, field="duration", low=0, high=limits.MAX_DURATION_DAYS)
-    task.percent_complete = require_decimal(task.percent_complete, field="percent_complete", low=Decimal(0),
-                                            high=Decimal(100))
-    for name in ("manual_start", "manual_finish", "constraint_date", "deadline", "actual_start", "actual_finish"):
-        _as_date(getattr(task, name), name)
-    if task.constraint_type not in ConstraintType.values:
-        raise InvalidInput(f"Must be one of {', '.join(ConstraintType.values)}.", field="constraint_type")
+def validate_task(task: WorkItem, changed: set[str]) -> None:
+    """The rules across one work item's own fields, checked after cleaned values are applied: constraint and
+    date pairs, the manual window, the scheduler's date bounds, and the calendar the project may use."""
     if task.constraint_type in DATED_CONSTRAINTS:
         if task.constraint_date is None:
-            raise InvalidInput(f"A {task.constraint_type} constraint needs a date.", field="constraint_date")
+            raise InvalidInput(f"A {task.constraint_type} constraint needs a date.", field="constraint_date",
+                               code=ErrorCode.REQUIRED)
     elif "constraint_type" in changed:
         task.constraint_date = None
     elif task.constraint_date is not None and "constraint_date" in changed:
-        raise InvalidInput("ASAP and ALAP constraints take no date; set constraint_type too.", field="constraint_date")
-    if task.scheduling_mode not in SchedulingMode.values:
-        raise InvalidInput("Must be 'auto' or 'manual'.", field="scheduling_mode")
+        raise InvalidInput("ASAP and ALAP constraints take no date; set the constraint type too.",
+                           field="constraint_date", code=ErrorCode.NOT_ALLOWED)
     if task.scheduling_mode == SchedulingMode.MANUAL:
         if task.manual_start is None:
-            raise InvalidInput("A manually scheduled task needs a start date.", field="manual_start")
+            raise InvalidInput("A manually scheduled work item needs a start date.", field="manual_start",
+                               code=ErrorCode.REQUIRED)
         if task.manual_finish is None:
             task.manual_finish = task.manual_start
         if task.manual_finish < task.manual_start:
-            raise InvalidInput("The finish cannot be before the start.", field="manual_finish")
+            raise InvalidInput("The finish cannot be before the start.", field="manual_finish",
+                               code=ErrorCode.FINISH_BEFORE_START)
     # An actual finish alone is accepted, as TruePPM accepts it (the task is complete, its start not recorded).
     if task.actual_finish is not None and task.actual_start is not None and task.actual_finish < task.actual_start:
-        raise InvalidInput("The actual finish cannot be before the actual start.", field="actual_finish")
+        raise InvalidInput("The actual finish cannot be before the actual start.", field="actual_finish",
+                           code=ErrorCode.FINISH_BEFORE_START)
     if changed & SCHEDULED_DATE_FIELDS:
         _validate_scheduled_dates(task)
     if task.is_milestone:
         task.duration = 0
     if "calendar" in changed:
         require_usable_calendar(task.calendar, task.project)
+    if "type" in changed:
+        _require_enabled_type(task)
+    if "version" in changed:
+        require_assignable_version(task.version, task.project)
+    if "category" in changed:
+        require_usable_category(task.category, task.project)
+
+
+def _require_enabled_type(task: WorkItem) -> None:
+    """The task's type is one its project enables; the project's enabled types are read once per project object
+    (a bulk write checks thousands of rows of one project)."""
+    project = task.project
+    enabled = getattr(project, "_enabled_type_ids", None)
+    if enabled is None:
+        enabled = project._enabled_type_ids = frozenset(types_enabled(project).values_list("pk", flat=True))
+    if task.type.pk not in enabled:
+        require_enabled_type(task.type, project)   # the refusal, worded in one place
 
 
 def _validate_scheduled_dates(task: WorkItem) -> None:
@@ -135,40 +166,34 @@ def _validate_scheduled_dates(task: WorkItem) -> None:
         require_schedulable(limits.actual_date_problem(start, getattr(task, field)), field=field, what=what)
 
 
-def check_member_fields(role: int, fields) -> None:
-    """Below Admin, the fields a Member may not change on a task of theirs are refused, naming the first."""
-    if role < Role.ADMIN:
-        forbidden = sorted(MEMBER_FORBIDDEN_FIELDS & set(fields))
-        if forbidden:
-            raise PermissionDenied("Only an Admin may change this field.", field=forbidden[0])
-
-
 def apply_task_fields(task: WorkItem, fields: dict) -> None:
-    """Set ``fields`` on ``task`` and check the rules on its own fields (status, type and priority stay set)."""
+    """Set cleaned ``fields`` on ``task`` and check the rules across its own fields."""
     for key, value in fields.items():
-        if key in ("status", "type", "priority") and value is None:
-            raise InvalidInput("This field may not be null.", field=key)
         setattr(task, key, value)
-    _validate_task(task, set(fields))
+    validate_task(task, set(fields))
 
 
-def _validate_assignee(project: Project, assignee) -> None:
+def validate_assignee(project: Project, assignee, *, field: str = "assignee") -> None:
+    """The assignee (or the responsible person: ``field``), if any, is a member of the project."""
     if assignee is None:
         return
-    if not Membership.objects.filter(project=project, user=assignee).exists():
-        raise InvalidInput("The assignee must be a member of the project.", field="assignee")
+    if not members_among(project, [assignee.pk]):
+        raise InvalidInput(f"The {field} must be a member of the project.", field=field,
+                           code=ErrorCode.NOT_A_MEMBER)
 
 
-def _validate_parent(task: WorkItem, parent: WorkItem | None) -> None:
+def validate_parent(task: WorkItem, parent: WorkItem | None) -> None:
+    """The parent, if any, is a live work item of the same project and not the task or one under it."""
     if parent is None:
         return
     if parent.is_deleted or parent.project_id != task.project_id:
-        raise InvalidInput("The parent must be a task of the same project.", field="parent")
+        raise InvalidInput("The parent must be a work item of the same project.", field="parent",
+                           code=ErrorCode.INVALID_REFERENCE, entity="work item")
     node = parent
     while node is not None:
         if task.pk is not None and node.pk == task.pk:
-            raise InvalidInput("A task cannot sit under itself or its own subtasks.", field="parent",
-                               code="cyclic_parent")
+            raise InvalidInput("A work item cannot sit under itself or its own children.", field="parent",
+                               code=ErrorCode.CYCLIC_PARENT)
         node = node.parent
 
 
@@ -190,24 +215,30 @@ def _check_parent_move(project: Project, task_id: int, parent_id: int | None) ->
 
 
 @write_transaction()
-def task_create(*, actor, project: Project, name: str, **fields) -> WorkItem:
-    """Create a work item (Admin or above)."""
-    require_role(actor, project, Role.ADMIN, action="create tasks")
-    unknown = set(fields) - set(TASK_FIELDS)
-    if unknown:
-        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+def task_create(*, actor, project: Project, name: str, custom_fields: dict | None = None, **fields) -> WorkItem:
+    """Create a work item (Admin or above). ``status``, ``type`` and ``priority`` default to the workspace's
+    defaults when absent or None. ``custom_fields`` (``{custom field id: value}``) are checked against the
+    definitions that apply to the project and type, defaults filled in, in the same transaction."""
+    require(actor, Action.WORK_ITEM_CREATE, project)
+    for key in ("status", "type", "priority"):
+        if fields.get(key, 0) is None:
+            del fields[key]
+    fields = clean_task_fields({"name": name, **fields})
     project_write_lock(project)
-    task = WorkItem(project=project, author=actor, name=name)
+    task = WorkItem(project=project, author=actor)
     task.status = fields.pop("status", None) or default_status()
-    task.type = fields.pop("type", None) or default_type()
+    task.type = fields.pop("type", None) or default_type_for(project) or default_type()
     task.priority = fields.pop("priority", None) or default_priority()
     for key, value in fields.items():
         setattr(task, key, value)
     if task.type.is_milestone and "is_milestone" not in fields:
         task.is_milestone = True
-    _validate_task(task, set(fields) | {"name"})
-    _validate_assignee(project, task.assignee)
-    _validate_parent(task, task.parent)
+    validate_task(task, set(fields) | {"type"})
+    validate_assignee(project, task.assignee)
+    validate_assignee(project, task.responsible, field="responsible")
+    validate_parent(task, task.parent)
+    custom = custom_values_clean(entity=WORK_ITEM, project=project, type=task.type, values=custom_fields or {},
+                                 for_create=True)
     if "position" not in fields:
         last = WorkItem.all_objects.filter(project=project).order_by("-position").values_list("position", flat=True).first()
         task.position = (last or 0) + 1
@@ -215,39 +246,42 @@ def task_create(*, actor, project: Project, name: str, **fields) -> WorkItem:
     change_record(project=project, actor=actor, changes=[
         Change("work_item", task.pk, ChangeAction.CREATED, diff({}, snapshot(task, TASK_FIELDS)))
     ])
+    custom_values_write(actor=actor, entity=WORK_ITEM, obj_id=task.pk, project=project, cleaned=custom)
     return task
 
 
 @write_transaction()
-def task_update(*, actor, task: WorkItem, lock_version: int | None = None, **fields) -> WorkItem:
+def task_update(*, actor, task: WorkItem, lock_version: int | None = None, custom_fields: dict | None = None,
+                **fields) -> WorkItem:
     """Change a work item: Admin and above any task; a Member only tasks assigned to them (not their
     assignee or parent)."""
-    unknown = set(fields) - set(TASK_FIELDS)
-    if unknown:
-        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
     project = task.project
-    role = require_role(actor, project, Role.VIEWER, action="view this project")
-    if not _may_edit_task(role, actor, task):
-        raise PermissionDenied("Your role may not edit this task.")
-    check_member_fields(role, fields)
+    fields = clean_task_fields(fields)
+    require(actor, Action.WORK_ITEM_UPDATE, task, fields=fields)
     project_write_lock(project)
     task = WorkItem.objects.select_for_update().filter(pk=task.pk).first()
     if task is None:
-        raise NotFound("Task not found.")
+        raise NotFound("Work item not found.", entity="work item")
     check_lock_version(task, lock_version)
     before = snapshot(task, TASK_FIELDS)
     old_parent_id = task.parent_id
     apply_task_fields(task, fields)
     if "assignee" in fields:
-        _validate_assignee(project, task.assignee)
+        validate_assignee(project, task.assignee)
+    if "responsible" in fields:
+        validate_assignee(project, task.responsible, field="responsible")
     if task.parent_id != old_parent_id:
-        _validate_parent(task, task.parent)
+        validate_parent(task, task.parent)
         _check_parent_move(project, task.pk, task.parent_id)
+    custom = (custom_values_clean(entity=WORK_ITEM, project=project, type=task.type, values=custom_fields,
+                                  for_create=False) if custom_fields is not None else {})
     row_save_changes(task, before, TASK_FIELDS, entity="work_item", project=project, actor=actor)
+    custom_values_write(actor=actor, entity=WORK_ITEM, obj_id=task.pk, project=project, cleaned=custom)
     return task
 
 
-def _subtree_ids(root: WorkItem) -> list[int]:
+def subtree_ids(root: WorkItem) -> list[int]:
+    """The ids of ``root`` and every live work item under it, top down."""
     ids, frontier = [root.pk], [root.pk]
     while frontier:
         frontier = list(WorkItem.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
@@ -259,9 +293,9 @@ def _subtree_ids(root: WorkItem) -> list[int]:
 def task_delete(*, actor, task: WorkItem) -> None:
     """Soft-delete a work item (Admin or above) with its subtasks, their dependencies and assignments."""
     project = task.project
-    require_role(actor, project, Role.ADMIN, action="delete tasks")
+    require(actor, Action.WORK_ITEM_DELETE, project)
     project_write_lock(project)
-    ids = _subtree_ids(task)
+    ids = subtree_ids(task)
     now = timezone.now()
     link_ids = list(
         Dependency.objects.filter(project=project)
@@ -285,15 +319,15 @@ def task_restore(*, actor, task_id: int) -> WorkItem:
     or close a cycle are refused."""
     task = WorkItem.all_objects.filter(pk=task_id, project__deleted_at__isnull=True).select_related("project").first()
     if task is None or role_in(actor, task.project) is None:
-        raise NotFound("Task not found.")
+        raise NotFound("Work item not found.", entity="work item")
     project = task.project
-    require_role(actor, project, Role.ADMIN, action="restore tasks")
+    require(actor, Action.WORK_ITEM_DELETE, project)
     project_write_lock(project)
     task = WorkItem.all_objects.get(pk=task.pk)
     if not task.is_deleted:
         return task
     if task.parent_id is not None and WorkItem.all_objects.filter(pk=task.parent_id, deleted_at__isnull=False).exists():
-        raise Conflict("Restore the parent task first.", field="parent", code="parent_deleted")
+        raise Conflict("Restore the parent work item first.", field="parent", code=ErrorCode.PARENT_DELETED)
     stamp = task.deleted_at
     ids, frontier = [task.pk], [task.pk]
     while frontier:
@@ -309,8 +343,8 @@ def task_restore(*, actor, task_id: int) -> WorkItem:
     existing = set(Dependency.objects.filter(project=project).values_list("predecessor_id", "successor_id", "dep_type"))
     clash = next(((pred, succ) for _, pred, succ, kind in links if (pred, succ, kind) in existing), None)
     if clash:
-        raise Conflict(f"Task #{clash[0]} and #{clash[1]} were linked again since; remove that link first.",
-                       code="duplicate_dependency")
+        raise Conflict(f"Work items #{clash[0]} and #{clash[1]} were linked again since; remove that link first.",
+                       code=ErrorCode.DUPLICATE_DEPENDENCY)
     parent_of = dict(WorkItem.all_objects.filter(pk__in=live_after).values_list("id", "parent_id"))
     all_links = list(Dependency.objects.filter(project=project).values_list("predecessor_id", "successor_id"))
     cycle = find_cycle(parent_of.keys(), parent_of, all_links + [(pred, succ) for _, pred, succ, _ in links])
@@ -336,25 +370,34 @@ def task_restore(*, actor, task_id: int) -> WorkItem:
 
 # ---------------------------------------------------------------- dependencies
 
-def _validate_link_values(dep_type, lag, lag_unit) -> None:
-    if dep_type not in DependencyType.values:
-        raise InvalidInput("Must be one of FS, SS, FF, SF.", field="dep_type")
-    if lag_unit not in LagUnit.values:
-        raise InvalidInput("Must be one of wd (working days), ed (elapsed days), pct (percent).", field="lag_unit")
+def validate_link_values(dep_type, lag, lag_unit) -> None:
+    """A link's type and lag, cleaned already, within the bounds of its lag unit."""
     limit = LAG_LIMITS[lag_unit]
     require_int_range(lag, field="lag", low=-limit, high=limit)
 
 
-def _validate_link_ends(predecessor: WorkItem, successor: WorkItem) -> None:
+def clean_link_fields(fields: dict) -> dict:
+    """New link values read the one way (``DEPENDENCY_INPUT``), the lag held to its unit's bounds when both are
+    given."""
+    fields = DEPENDENCY_INPUT.clean(fields)
+    if "lag" in fields:
+        validate_link_values(fields.get("dep_type"), fields["lag"], fields.get("lag_unit", LagUnit.ELAPSED_DAYS))
+    return fields
+
+
+def validate_link_ends(predecessor: WorkItem, successor: WorkItem) -> None:
+    """Both ends live, different, and of one project."""
     if predecessor is None or predecessor.is_deleted:
-        raise InvalidInput("The predecessor does not exist.", field="predecessor")
+        raise InvalidInput("The predecessor does not exist.", field="predecessor", code=ErrorCode.INVALID_REFERENCE,
+                           entity="work item")
     if successor is None or successor.is_deleted:
-        raise InvalidInput("The successor does not exist.", field="successor")
+        raise InvalidInput("The successor does not exist.", field="successor", code=ErrorCode.INVALID_REFERENCE,
+                           entity="work item")
     if predecessor.pk == successor.pk:
-        raise InvalidInput("A task cannot depend on itself.", field="successor", code="self_dependency")
+        raise InvalidInput("A work item cannot depend on itself.", field="successor", code=ErrorCode.SELF_DEPENDENCY)
     if predecessor.project_id != successor.project_id:
         raise InvalidInput("Predecessor and successor must belong to the same project.", field="predecessor",
-                           code="cross_project_dependency")
+                           code=ErrorCode.CROSS_PROJECT_DEPENDENCY)
 
 
 def _save_link(dependency: Dependency) -> None:
@@ -362,8 +405,8 @@ def _save_link(dependency: Dependency) -> None:
         with transaction.atomic():
             dependency.save()
     except IntegrityError:
-        raise Conflict("These two tasks are already linked with this type.", field="successor",
-                       code="duplicate_dependency") from None
+        raise Conflict("These two work items are already linked with this type.", field="successor",
+                       code=ErrorCode.DUPLICATE_DEPENDENCY) from None
 
 
 @write_transaction()
@@ -373,22 +416,23 @@ def dependency_create(
 ) -> Dependency:
     """Link two work items of one project (Scheduler or above). Refuses self-links, cross-project links,
     duplicates and anything that would close a cycle."""
-    if successor is None or successor.is_deleted:
-        raise InvalidInput("The successor does not exist.", field="successor")
+    values = clean_link_fields({"predecessor": predecessor, "successor": successor, "dep_type": dep_type, "lag": lag,
+                                "lag_unit": lag_unit, "description": description})
+    predecessor, successor, description = values["predecessor"], values["successor"], values["description"]
     project = successor.project
     if role_in(actor, project) is None:
-        raise InvalidInput("The successor does not exist.", field="successor")
-    require_role(actor, project, Role.SCHEDULER, action="manage dependencies")
-    _validate_link_ends(predecessor, successor)
-    _validate_link_values(dep_type, lag, lag_unit)
+        raise InvalidInput("The successor does not exist.", field="successor", code=ErrorCode.INVALID_REFERENCE,
+                           entity="work item")
+    require(actor, Action.DEPENDENCY_MANAGE, project)
+    validate_link_ends(predecessor, successor)
     project_write_lock(project)
     if Dependency.objects.filter(predecessor=predecessor, successor=successor, dep_type=dep_type).exists():
-        raise Conflict("These two tasks are already linked with this type.", field="successor",
-                       code="duplicate_dependency")
+        raise Conflict("These two work items are already linked with this type.", field="successor",
+                       code=ErrorCode.DUPLICATE_DEPENDENCY)
     # A link that closes a cycle (summaries expanded) is refused by the scheduler, which runs before this write
     # commits and already holds the project's graph in memory: checking here too would read the whole graph.
     dependency = Dependency(project=project, predecessor=predecessor, successor=successor, dep_type=dep_type, lag=lag,
-                            lag_unit=lag_unit, description=description or "", created_by=actor)
+                            lag_unit=lag_unit, description=description, created_by=actor)
     _save_link(dependency)
     change_record(project=project, actor=actor, changes=[
         Change("dependency", dependency.pk, ChangeAction.CREATED, diff({}, snapshot(dependency, DEPENDENCY_FIELDS)))
@@ -399,26 +443,22 @@ def dependency_create(
 @write_transaction()
 def dependency_update(*, actor, dependency: Dependency, lock_version: int | None = None, **fields) -> Dependency:
     """Change a link's ends, type or lag (Scheduler or above), with the same checks as creating it."""
-    unknown = set(fields) - set(DEPENDENCY_FIELDS)
-    if unknown:
-        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+    fields = DEPENDENCY_INPUT.clean(fields)
     project = dependency.project
-    require_role(actor, project, Role.SCHEDULER, action="manage dependencies")
+    require(actor, Action.DEPENDENCY_MANAGE, project)
     project_write_lock(project)
     dependency = Dependency.objects.select_for_update().filter(pk=dependency.pk).first()
     if dependency is None:
-        raise NotFound("Dependency not found.")
+        raise NotFound("Dependency not found.", entity="dependency")
     check_lock_version(dependency, lock_version)
     before = snapshot(dependency, DEPENDENCY_FIELDS)
     for key, value in fields.items():
         setattr(dependency, key, value)
-    if dependency.description is None:
-        dependency.description = ""
-    _validate_link_ends(dependency.predecessor, dependency.successor)
+    validate_link_ends(dependency.predecessor, dependency.successor)
     if dependency.successor.project_id != project.pk:
         raise InvalidInput("A dependency cannot move to another project.", field="successor",
-                           code="cross_project_dependency")
-    _validate_link_values(dependency.dep_type, dependency.lag, dependency.lag_unit)
+                           code=ErrorCode.CROSS_PROJECT_DEPENDENCY)
+    validate_link_values(dependency.dep_type, dependency.lag, dependency.lag_unit)
     changes = diff(before, snapshot(dependency, DEPENDENCY_FIELDS))
     if not changes:
         return dependency
@@ -426,8 +466,8 @@ def dependency_update(*, actor, dependency: Dependency, lock_version: int | None
         rows = Dependency.objects.filter(project=project).exclude(pk=dependency.pk)
         if rows.filter(predecessor=dependency.predecessor, successor=dependency.successor,
                        dep_type=dependency.dep_type).exists():
-            raise Conflict("These two tasks are already linked with this type.", field="successor",
-                           code="duplicate_dependency")
+            raise Conflict("These two work items are already linked with this type.", field="successor",
+                           code=ErrorCode.DUPLICATE_DEPENDENCY)
         # A cycle is refused by the scheduler before commit, as for dependency_create.
     row_save_changes(dependency, before, DEPENDENCY_FIELDS, entity="dependency", project=project, actor=actor,
                      save=lambda: _save_link(dependency))
@@ -438,8 +478,8 @@ def dependency_update(*, actor, dependency: Dependency, lock_version: int | None
 def dependency_delete(*, actor, dependency: Dependency) -> None:
     """Soft-delete a link (Scheduler or above)."""
     project = dependency.project
-    require_role(actor, project, Role.SCHEDULER, action="manage dependencies")
+    require(actor, Action.DEPENDENCY_MANAGE, project)
     project_write_lock(project)
     if not Dependency.objects.filter(pk=dependency.pk).soft_delete():
-        raise NotFound("Dependency not found.")
+        raise NotFound("Dependency not found.", entity="dependency")
     change_record(project=project, actor=actor, changes=[Change("dependency", dependency.pk, ChangeAction.DELETED)])

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from keelplan.core.admin import ReadOnlyAdminMixin
-from keelplan.portfolio.models import Membership, Project
+from keelplan.portfolio.models import Company, Membership, Project, ProjectStatus, ProjectType
 
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -15,5 +15,22 @@ class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
 class ProjectAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "identifier", "start_date", "finish_date", "deleted_at")
     search_fields = ("name", "identifier")
-    raw_id_fields = ("parent", "calendar", "created_by")
+    raw_id_fields = ("parent", "calendar", "created_by", "company")
     inlines = [MembershipInline]
+
+
+@admin.register(Company)
+class CompanyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "is_corporate", "is_active", "deleted_at")
+    search_fields = ("name",)
+    raw_id_fields = ("created_by",)
+
+
+@admin.register(ProjectType)
+class ProjectTypeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "position", "is_default")
+
+
+@admin.register(ProjectStatus)
+class ProjectStatusAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "code", "position")

@@ -1,9 +1,12 @@
-"""Projects (a tree through ``parent``), the people who belong to them, and the roles they hold."""
+"""Projects (a tree through ``parent``), the people who belong to them, and the roles they hold; the companies,
+project types and project statuses a project may have."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 from keelplan.core.models import DomainModel
 
@@ -16,6 +19,80 @@ class Role(models.IntegerChoices):
     SCHEDULER = 200, "Scheduler"
     ADMIN = 300, "Admin"
     OWNER = 400, "Owner"
+
+
+class ProjectType(models.Model):
+    """A kind of project (OpenProject v2's project types). Invariant: at most one is the default (the reference
+    services keep exactly one while any exists)."""
+
+    name = models.CharField(max_length=255, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    is_default = models.BooleanField(default=False)
+    allows_association = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
+                                    name="one_default_project_type"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectStatusCode(models.TextChoices):
+    """How a project is going: OpenProject's project status codes, the only ones a status may have."""
+
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    OFF_TRACK = "off_track", "Off track"
+    NOT_STARTED = "not_started", "Not started"
+    FINISHED = "finished", "Finished"
+    DISCONTINUED = "discontinued", "Discontinued"
+
+
+class ProjectStatus(models.Model):
+    """A project status a project may report (``Project.status``, explained in ``Project.status_explanation``).
+    ``code`` is one of ``ProjectStatusCode``, each at most once; ``name`` is what people read."""
+
+    code = models.CharField(max_length=20, choices=ProjectStatusCode.choices, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "project statuses"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Company(DomainModel):
+    """An organisation projects are done for or by (Beebole's company): ``is_corporate`` marks one's own company
+    or a branch, otherwise a customer. A project belongs to at most one company. Invariant: ``name`` is unique
+    (ignoring case) among live companies."""
+
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    is_corporate = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "companies"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), condition=models.Q(deleted_at__isnull=True),
+                                    name="one_live_company_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Project(DomainModel):
@@ -44,6 +121,14 @@ class Project(DomainModel):
     # computation that changes nothing leaves it, so the sync feed, which lists the project then, stays exact).
     finish_date = models.DateField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
+    # Reference data. The reference services refuse to delete a type, status or company that live projects use,
+    # so SET_NULL reaches only deleted projects (for a company, soft-deleted itself, only when it is purged).
+    project_type = models.ForeignKey(ProjectType, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="projects")
+    status = models.ForeignKey(ProjectStatus, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="projects")
+    status_explanation = models.TextField(blank=True)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="projects")
 
     class Meta:
         ordering = ["id"]
@@ -53,10 +138,18 @@ class Project(DomainModel):
 
 
 class Membership(DomainModel):
-    """A person's role in a project. Invariant: at most one live membership per (project, user)."""
+    """A principal's role in a project: a person's (``user``) or a group's (``group``: every person in it or in
+    its subgroups holds the role). A person's role is the highest of the memberships that reach them
+    (``keelplan.permissions.role_in``).
+
+    Invariants: exactly one of ``user`` and ``group``; at most one live membership per (project, principal).
+    """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="memberships")
+    group = models.ForeignKey("accounts.Group", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="project_memberships")
     role = models.PositiveSmallIntegerField(choices=Role.choices, default=Role.MEMBER)
     role_changed_at = models.DateTimeField(null=True, blank=True)
 
@@ -66,8 +159,21 @@ class Membership(DomainModel):
             models.UniqueConstraint(
                 fields=["project", "user"], condition=models.Q(deleted_at__isnull=True), name="one_live_membership"
             ),
+            models.UniqueConstraint(
+                fields=["project", "group"], condition=models.Q(deleted_at__isnull=True),
+                name="one_live_group_membership"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, group__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=False),
+                name="membership_has_one_principal",
+            ),
         ]
-        indexes = [models.Index(fields=["user", "project"])]
+        indexes = [models.Index(fields=["user", "project"]), models.Index(fields=["group", "project"])]
+
+    @property
+    def principal(self):
+        return self.user if self.user_id is not None else self.group
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.project} as {self.get_role_display()}"
+        return f"{self.principal} in {self.project} as {self.get_role_display()}"

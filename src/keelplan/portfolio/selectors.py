@@ -1,66 +1,32 @@
-"""Permission-filtered reads of projects and memberships; the one place that answers "what may this actor do here"."""
+"""Permission-filtered reads of projects and memberships. Who may see what is ``keelplan.permissions``."""
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 
-from keelplan.core.errors import InvalidInput, NotFound, PermissionDenied
+from keelplan.core.errors import InvalidInput, NotFound
 from keelplan.core.validation import parse_id
-from keelplan.portfolio.models import Membership, Project, Role
+from keelplan.permissions import Action, require
+from keelplan.portfolio.models import Membership, Project
 
 
-def role_in(actor, project: Project | int) -> int | None:
-    """The actor's role in the project, or None when they are not a live member."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return None
-    project_id = project.pk if isinstance(project, Project) else project
-    return (
-        Membership.objects.filter(project_id=project_id, user_id=actor.pk, project__deleted_at__isnull=True)
-        .values_list("role", flat=True)
-        .first()
-    )
-
-
-def projects_visible(actor) -> QuerySet:
-    """Live projects the actor is a member of."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return Project.objects.none()
-    return Project.objects.filter(
-        memberships__user_id=actor.pk, memberships__deleted_at__isnull=True
-    ).distinct()
-
-
-def project_ids_visible(actor) -> QuerySet:
-    return Membership.objects.filter(user_id=actor.pk, project__deleted_at__isnull=True).values("project_id")
-
-
-def require_role(actor, project: Project, minimum: int, *, action: str) -> int:
-    """The actor's role if it is at least ``minimum``; NotFound for non-members (existence does not leak),
-    PermissionDenied for members whose role is too low."""
-    role = role_in(actor, project)
-    if role is None:
-        raise NotFound("Project not found.")
-    if role < minimum:
-        raise PermissionDenied(
-            f"Your role ({Role(role).label}) may not {action}; it needs {Role(minimum).label} or above."
-        )
-    return role
-
-
-def project_get(*, actor, project_id, minimum: int = Role.VIEWER, action: str = "view this project") -> Project:
-    """The live project ``project_id`` if the actor holds at least ``minimum`` in it."""
+def project_get(*, actor, project_id, action: Action = Action.PROJECT_VIEW) -> Project:
+    """The live project ``project_id`` (an id, or its identifier) if the actor may do ``action`` in it."""
     project = Project.objects.filter(pk=project_id).first() if _is_int(project_id) else None
     if project is None:
         project = Project.objects.filter(identifier=str(project_id)).first()
     if project is None:
-        raise NotFound("Project not found.")
-    require_role(actor, project, minimum, action=action)
+        raise NotFound("Project not found.", entity="project")
+    require(actor, action, project)
     return project
 
 
-def membership_list(*, actor, project: Project) -> QuerySet:
-    require_role(actor, project, Role.VIEWER, action="see the members")
-    return Membership.objects.filter(project=project).select_related("user")
+def membership_list(*, actor, project: Project, principals: str = "users") -> QuerySet:
+    """The project's memberships: ``principals="users"`` the people's only (what the v1 dialect lists),
+    ``"all"`` groups' too."""
+    require(actor, Action.MEMBERS_VIEW, project)
+    rows = Membership.objects.filter(project=project).select_related("user", "group")
+    return rows.filter(user__isnull=False) if principals == "users" else rows
 
 
 def _is_int(value) -> bool:
@@ -70,9 +36,3 @@ def _is_int(value) -> bool:
     except InvalidInput:
         return False
     return True
-
-
-def with_my_role(queryset: QuerySet, user) -> QuerySet:
-    """``queryset`` of projects annotated with ``my_role``: ``user``'s role in each (None if not a member)."""
-    role = Membership.objects.filter(project=OuterRef("pk"), user_id=user.pk).values("role")[:1]
-    return queryset.annotate(my_role=Subquery(role))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from keelplan.core.errors import NotFound
-from keelplan.portfolio.selectors import project_ids_visible
+from keelplan.permissions import project_ids_visible
 from keelplan.resources.models import Assignment, Resource
 
 

@@ -11,47 +11,54 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from keelplan.accounts.models import User
+from keelplan.calendars.models import Calendar
 from keelplan.calendars.selectors import require_usable_calendar
 from keelplan.changelog.services import (
     Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
 )
-from keelplan.core.errors import Conflict, InvalidInput, NotFound
+from keelplan.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
-from keelplan.core.validation import require_decimal, require_text
+from keelplan.core.validation import Fields, Number, Reference, Text
 from keelplan.core.workspace import require_workspace_admin
-from keelplan.portfolio.models import Project, Role
-from keelplan.portfolio.selectors import require_role, role_in
+from keelplan.permissions import Action, require, role_in
+from keelplan.portfolio.models import Project
 from keelplan.resources.models import MAX_UNITS, MIN_UNITS, Assignment, Resource
 
 RESOURCE_FIELDS = ("name", "email", "job_role", "user", "calendar", "max_units")
 ASSIGNMENT_FIELDS = ("work_item", "resource", "units")
 
 
+RESOURCE_INPUT = Fields(
+    name=Text(255), email=Text(254, blank=True), job_role=Text(120, blank=True),
+    user=Reference(User, null=True, entity="person"), calendar=Reference(Calendar, null=True),
+    max_units=Number(MIN_UNITS, MAX_UNITS),
+)
+assert set(RESOURCE_INPUT) == set(RESOURCE_FIELDS)
+UNITS_INPUT = Number(MIN_UNITS, MAX_UNITS)
+
+
 def _units(value, field: str) -> Decimal:
-    return require_decimal(value, field=field, low=MIN_UNITS, high=MAX_UNITS)
+    return UNITS_INPUT.clean(value, field=field)
 
 
 def _validate_resource(resource: Resource) -> None:
-    resource.name = require_text(resource.name, field="name", max_length=255)
-    resource.email = require_text(resource.email or "", field="email", max_length=254, allow_blank=True)
+    """The rules beyond each value's own: the e-mail's form and a calendar every project may use."""
     if resource.email:
         try:
             validate_email(resource.email)
         except DjangoValidationError:
-            raise InvalidInput("Enter a valid e-mail address.", field="email") from None
-    resource.job_role = require_text(resource.job_role or "", field="job_role", max_length=120, allow_blank=True)
-    resource.max_units = _units(resource.max_units, "max_units")
+            raise InvalidInput("Enter a valid e-mail address.", field="email", code=ErrorCode.INVALID_FORMAT,
+                               pattern="e-mail") from None
     require_usable_calendar(resource.calendar, None)  # a workspace row: shared calendars only
 
 
 @write_transaction()
 def resource_create(*, actor, name: str, **fields) -> Resource:
     require_workspace_admin(actor, action="create resources")
-    unknown = set(fields) - set(RESOURCE_FIELDS)
-    if unknown:
-        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
-    resource = Resource(name=name, created_by=actor, **fields)
+    fields = RESOURCE_INPUT.clean({"name": name, **fields})
+    resource = Resource(created_by=actor, **fields)
     _validate_resource(resource)
     resource.save()
     change_record(project=None, actor=actor, changes=[
@@ -63,9 +70,7 @@ def resource_create(*, actor, name: str, **fields) -> Resource:
 @write_transaction()
 def resource_update(*, actor, resource: Resource, lock_version: int | None = None, **fields) -> Resource:
     require_workspace_admin(actor, action="change resources")
-    unknown = set(fields) - set(RESOURCE_FIELDS)
-    if unknown:
-        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
+    fields = RESOURCE_INPUT.clean(fields)
     resource = Resource.objects.select_for_update().get(pk=resource.pk)
     check_lock_version(resource, lock_version)
     before = snapshot(resource, RESOURCE_FIELDS)
@@ -96,22 +101,24 @@ def resource_delete(*, actor, resource: Resource) -> None:
 def assignment_create(*, actor, work_item, resource: Resource, units=Decimal("1.00")) -> Assignment:
     """Assign a resource to a work item (Scheduler or above in its project)."""
     if work_item is None or work_item.is_deleted or role_in(actor, work_item.project) is None:
-        raise InvalidInput("The task does not exist.", field="task")
+        raise InvalidInput("The work item does not exist.", field="task", code=ErrorCode.INVALID_REFERENCE,
+                           entity="work item")
     project = work_item.project
-    require_role(actor, project, Role.SCHEDULER, action="assign resources")
-    if resource is None or resource.is_deleted:
-        raise InvalidInput("The resource does not exist.", field="resource")
+    require(actor, Action.ASSIGNMENT_MANAGE, project)
+    if not isinstance(resource, Resource) or resource.is_deleted:
+        raise InvalidInput("The resource does not exist.", field="resource", code=ErrorCode.INVALID_REFERENCE,
+                           entity="resource")
     units = _units(units, "units")
     project_write_lock(project)
     if Assignment.objects.filter(work_item=work_item, resource=resource).exists():
-        raise Conflict("This resource is already assigned to the task.", field="resource", code="duplicate_assignment")
+        raise Conflict("This resource is already assigned to the task.", field="resource", code=ErrorCode.DUPLICATE_ASSIGNMENT)
     assignment = Assignment(project=project, work_item=work_item, resource=resource, units=units)
     try:
         with transaction.atomic():
             assignment.save()
     except IntegrityError:
         raise Conflict("This resource is already assigned to the task.", field="resource",
-                       code="duplicate_assignment") from None
+                       code=ErrorCode.DUPLICATE_ASSIGNMENT) from None
     change_record(project=project, actor=actor, changes=[
         Change("assignment", assignment.pk, ChangeAction.CREATED, diff({}, snapshot(assignment, ASSIGNMENT_FIELDS)))
     ])
@@ -121,11 +128,11 @@ def assignment_create(*, actor, work_item, resource: Resource, units=Decimal("1.
 @write_transaction()
 def assignment_update(*, actor, assignment: Assignment, lock_version: int | None = None, units=None) -> Assignment:
     project = assignment.project
-    require_role(actor, project, Role.SCHEDULER, action="assign resources")
+    require(actor, Action.ASSIGNMENT_MANAGE, project)
     project_write_lock(project)
     assignment = Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
     if assignment is None:
-        raise NotFound("Assignment not found.")
+        raise NotFound("Assignment not found.", entity="assignment")
     check_lock_version(assignment, lock_version)
     if units is None:
         return assignment
@@ -138,8 +145,8 @@ def assignment_update(*, actor, assignment: Assignment, lock_version: int | None
 @write_transaction()
 def assignment_delete(*, actor, assignment: Assignment) -> None:
     project = assignment.project
-    require_role(actor, project, Role.SCHEDULER, action="assign resources")
+    require(actor, Action.ASSIGNMENT_MANAGE, project)
     project_write_lock(project)
     if not Assignment.objects.filter(pk=assignment.pk).soft_delete():
-        raise NotFound("Assignment not found.")
+        raise NotFound("Assignment not found.", entity="assignment")
     change_record(project=project, actor=actor, changes=[Change("assignment", assignment.pk, ChangeAction.DELETED)])

@@ -32,6 +32,7 @@ from keelplan.planning.models import Dependency, SchedulingMode, WorkItem
 from keelplan.portfolio.models import Project
 from keelplan.scheduling.store import _Cache
 
+# The engine calendar of a project without one: the workspace default calendar's mask and exceptions.
 DEFAULT_CALENDAR = "default"
 # Above this share of the project's rows changed since the cached state, reading everything is cheaper.
 FULL_RELOAD_SHARE = 0.25
@@ -62,13 +63,16 @@ class InputState:
     calendar_id: int | None
     tasks: dict            # work item id -> engine.Task
     links: dict            # dependency id -> engine.Link
-    calendars: dict        # calendar id -> engine.Calendar (only those the project uses, plus the default)
+    calendars: dict        # calendar id -> engine.Calendar (those the project uses, plus DEFAULT_CALENDAR)
     project_input: engine.ProjectInput
     # The ids of ``links`` in their order, which is ``project_input.links``' order and ascending (a full read
     # lists them by id; catching up appends only ids above the last, or rebuilds in id order), and each one's
     # stored ``is_driving``. Read-only arrays, shared between states.
     link_ids: np.ndarray = field(default=None, compare=False, repr=False)
     driving: np.ndarray = field(default=None, compare=False, repr=False)
+    # The workspace default calendar whose mask and exceptions ``calendars[DEFAULT_CALENDAR]`` holds (None: there
+    # was none, and it is Monday to Friday).
+    default_calendar_id: int | None = None
 
 
 # Bytes an InputState holds per task and per link: the engine objects, their places in the state's dicts and
@@ -114,20 +118,33 @@ def _link(row) -> engine.Link:
                        lag_unit=LAG_UNITS.get(lag_unit, lag_unit))
 
 
-def _calendars(ids: Iterable[int]) -> dict:
-    """Engine calendars for the given ids, with their live exceptions, plus the Monday-to-Friday default."""
-    ids = [i for i in set(ids) if i is not None]
-    out = {DEFAULT_CALENDAR: engine.Calendar(DEFAULT_CALENDAR)}
-    if not ids:
-        return out
+def default_calendar_row() -> tuple[int, int] | None:
+    """``(id, working_days)`` of the live workspace default calendar, if there is one."""
+    return (Calendar.objects.filter(is_default=True, project__isnull=True).order_by("id")
+            .values_list("id", "working_days").first())
+
+
+def _calendars(ids: Iterable[int]) -> tuple[dict, int | None]:
+    """Engine calendars for the given ids, with their live exceptions, plus ``DEFAULT_CALENDAR``: the workspace
+    default calendar's mask and exceptions (Monday to Friday when there is none); and that calendar's id."""
+    ids = {i for i in ids if i is not None}
+    default = default_calendar_row()
+    read = ids | ({default[0]} if default else set())
     exceptions: dict[int, list] = {}
-    for cal_id, start, end, working in (CalendarException.objects.filter(calendar_id__in=ids)
-                                        .order_by("start", "id").values_list("calendar_id", "start", "end",
-                                                                             "is_working")):
-        exceptions.setdefault(cal_id, []).append(engine.CalendarException(start, end, working))
-    for cal_id, mask in Calendar.all_objects.filter(pk__in=ids).values_list("id", "working_days"):
-        out[cal_id] = engine.Calendar(cal_id, working_days=mask, exceptions=tuple(exceptions.get(cal_id, ())))
-    return out
+    if read:
+        for cal_id, start, end, working in (CalendarException.objects.filter(calendar_id__in=read)
+                                            .order_by("start", "id").values_list("calendar_id", "start", "end",
+                                                                                 "is_working")):
+            exceptions.setdefault(cal_id, []).append(engine.CalendarException(start, end, working))
+    if default is None:
+        out = {DEFAULT_CALENDAR: engine.Calendar(DEFAULT_CALENDAR)}
+    else:
+        out = {DEFAULT_CALENDAR: engine.Calendar(DEFAULT_CALENDAR, working_days=default[1],
+                                                 exceptions=tuple(exceptions.get(default[0], ())))}
+    if ids:
+        for cal_id, mask in Calendar.all_objects.filter(pk__in=ids).values_list("id", "working_days"):
+            out[cal_id] = engine.Calendar(cal_id, working_days=mask, exceptions=tuple(exceptions.get(cal_id, ())))
+    return out, default[0] if default else None
 
 
 def _project_input(start, status_date, calendar_id, tasks: dict, links: dict, calendars: dict) -> engine.ProjectInput:
@@ -156,9 +173,10 @@ def load_full(project_id: int, *, seq: int, ws_seq: int) -> InputState:
     driving = _frozen(np.fromiter((row[-1] for row in rows), dtype=bool, count=len(rows)))
     del rows
     used = {calendar_id} | {t.calendar for t in tasks.values() if t.calendar is not None}
-    calendars = _calendars(used)
+    calendars, default_id = _calendars(used)
     return InputState(project_id, seq, ws_seq, start, status_date, calendar_id, tasks, links, calendars,
-                      _project_input(start, status_date, calendar_id, tasks, links, calendars), link_ids, driving)
+                      _project_input(start, status_date, calendar_id, tasks, links, calendars), link_ids, driving,
+                      default_id)
 
 
 def _touched_calendars(since: int, until: int) -> set[int]:
@@ -256,13 +274,16 @@ def catch_up(state: InputState, *, seq: int, ws_seq: int) -> InputState:
     tasks = task_patch.rows if task_patch else state.tasks
     links = link_patch.rows if link_patch else state.links
 
-    calendars = state.calendars
+    calendars, default_id = state.calendars, state.default_calendar_id
     needed = {calendar_id} | {tasks[t].calendar for t in task_ids if t in tasks}
     needed.discard(None)
     stale = _touched_calendars(state.ws_seq, ws_seq) if ws_seq > state.ws_seq else set()
-    if (needed - calendars.keys()) or (stale & calendars.keys()):
+    # The default calendar moved if the one the state copied changed, or another became the default (which logs
+    # a change of that calendar, so a state with no calendar changes since needs no look).
+    default_moved = bool(stale) and (default_id in stale or (default_calendar_row() or (None,))[0] != default_id)
+    if (needed - calendars.keys()) or (stale & calendars.keys()) or default_moved:
         used = {calendar_id} | {t.calendar for t in tasks.values() if t.calendar is not None}
-        calendars = _calendars(used)
+        calendars, default_id = _calendars(used)
 
     settings_changed = (start, status_date, calendar_id) != (state.start, state.status_date, state.calendar_id)
     if not (task_patch or link_patch or calendars is not state.calendars or settings_changed):
@@ -282,7 +303,7 @@ def catch_up(state: InputState, *, seq: int, ws_seq: int) -> InputState:
     link_order, driving = _stored_flags(state, link_patch, link_ids, flags)
     return replace(state, seq=seq, ws_seq=ws_seq, start=start, status_date=status_date, calendar_id=calendar_id,
                    tasks=tasks, links=links, calendars=calendars, project_input=project_input, link_ids=link_order,
-                   driving=driving)
+                   driving=driving, default_calendar_id=default_id)
 
 
 def _stored_flags(state: InputState, patch: _Patch | None, touched: set[int],

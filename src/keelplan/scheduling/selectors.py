@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from keelplan.portfolio.models import Project, Role
-from keelplan.portfolio.selectors import require_role
+from keelplan.permissions import Action, require
+from keelplan.portfolio.models import Project
 from keelplan.scheduling.models import ProjectSchedule, ScheduleChunk
 from keelplan.scheduling.store import CHUNK_SIZE, Computed, computed_cache, decode, encode
 
@@ -106,5 +106,5 @@ def schedule_summary(project: Project) -> dict:
 
 def schedule_get(*, actor, project: Project) -> dict:
     """The schedule summary, for Viewers and above."""
-    require_role(actor, project, Role.VIEWER, action="view this project")
+    require(actor, Action.PROJECT_VIEW, project)
     return schedule_summary(project)

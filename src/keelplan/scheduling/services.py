@@ -4,9 +4,10 @@ How it hangs together:
 
 * Every service records its writes with ``sync.services.change_record``, which tells :func:`changes_recorded`.
   If a change touches a scheduling input (a task's duration, constraint, dates, progress, parent or calendar;
-  any link; the project's start, status date or calendar; a calendar in use), the project is marked with
-  ``core.transactions.before_commit``. However many rows the request wrote, the project is rescheduled once,
-  when the outermost service scope ends, still inside its transaction and under the project's write lock.
+  any link; the project's start, status date or calendar; a calendar in use, or the workspace default calendar
+  for a project without one), the project is marked with ``core.transactions.before_commit``. However many
+  rows the request wrote, the project is rescheduled once, when the outermost service scope ends, still inside
+  its transaction and under the project's write lock.
 * :func:`reschedule` brings the process's cached :class:`~keelplan.scheduling.inputs.InputState` up to the
   change log's position, runs the engine, compares the result with the stored schedule and writes only what
   changed: the packed chunks that differ, ``WorkItem.is_critical`` and ``Dependency.is_driving`` where they
@@ -28,7 +29,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from keelplan.calendars.models import CalendarException
+from keelplan.calendars.models import Calendar, CalendarException
 from keelplan.changelog.models import ChangeStream
 from keelplan.changelog.services import (
     SCHEDULE_ENTITY, WORKSPACE_STREAM, Change, ChangeAction, change_record, project_write_lock,
@@ -37,10 +38,10 @@ from keelplan.core.errors import InvalidInput, NotFound
 from keelplan.core.transactions import before_commit, write_transaction
 from keelplan.engine import errors as engine_errors
 from keelplan.engine import schedule as engine_schedule
+from keelplan.permissions import Action, require
 from keelplan.planning.models import SCHEDULE_INPUT_FIELDS, Dependency, WorkItem
 from keelplan.planning.services import cycle_error
-from keelplan.portfolio.models import Project, Role
-from keelplan.portfolio.selectors import require_role
+from keelplan.portfolio.models import Project
 from keelplan.scheduling.inputs import InputState, catch_up, input_cache, load_full
 from keelplan.scheduling.models import ProjectSchedule, ScheduleChunk
 from keelplan.scheduling.selectors import load_computed
@@ -86,6 +87,10 @@ def _projects_using(calendar_ids: set[int]) -> list[int]:
     ids = set(Project.objects.filter(calendar_id__in=calendar_ids).values_list("id", flat=True))
     ids.update(WorkItem.objects.filter(calendar_id__in=calendar_ids, project__deleted_at__isnull=True)
                .values_list("project_id", flat=True).distinct())
+    # A project without a calendar works to the workspace default: it moves when the default calendar changes or
+    # is deleted (keeping its flag), or another becomes the default (``calendar_set_default`` logs both).
+    if Calendar.all_objects.filter(pk__in=calendar_ids, is_default=True).exists():
+        ids.update(Project.objects.filter(calendar__isnull=True).values_list("id", flat=True))
     return sorted(ids)
 
 
@@ -300,10 +305,10 @@ def forget(project_id: int) -> None:
 @write_transaction()
 def schedule_recompute(*, actor, project: Project) -> ProjectSchedule:
     """Recompute from a fresh read of every input (Scheduler or above): ``POST .../schedule/``."""
-    require_role(actor, project, Role.SCHEDULER, action="recompute the schedule")
+    require(actor, Action.SCHEDULE_RECOMPUTE, project)
     row = reschedule(project.pk, actor=actor, full=True)
     if row is None:
-        raise NotFound("Project not found.")
+        raise NotFound("Project not found.", entity="project")
     return row
 
 

@@ -30,16 +30,15 @@ from django.db.models import Model, Q
 
 from keelplan.changelog.models import ChangeAction, ChangeEvent, ChangeStream
 from keelplan.changelog.services import project_write_lock
-from keelplan.core.errors import Conflict, DomainError, InvalidInput, PermissionDenied
+from keelplan.core.errors import Conflict, DomainError, ErrorCode, InvalidInput
 from keelplan.core.transactions import write_transaction
-from keelplan.planning.bulk import _located, tasks_bulk_apply
+from keelplan.permissions import Action, ProjectAccess, require
+from keelplan.planning.bulk import tasks_bulk_apply
 from keelplan.planning.models import Dependency, WorkItem
 from keelplan.planning.services import (
-    DEPENDENCY_FIELDS, TASK_FIELDS, _may_edit_task, _subtree_ids, check_member_fields, dependency_delete,
-    dependency_update, task_delete,
+    DEPENDENCY_FIELDS, TASK_FIELDS, dependency_delete, dependency_update, subtree_ids, task_delete,
 )
 from keelplan.portfolio.models import Project, Role
-from keelplan.portfolio.selectors import require_role, role_in
 from keelplan.resources.models import Assignment
 from keelplan.sync.models import SyncBatch
 from keelplan.sync.services import sync_point_resolve
@@ -106,13 +105,13 @@ def sync_push(
     transaction. Returns ``(answer, replayed)``: a batch already applied is answered from the store; the same
     ``client_batch_id`` with a different ``digest`` (other changes) is refused with 409.
     """
-    require_role(actor, project, Role.MEMBER, action="push changes")
+    require(actor, Action.CHANGES_PUSH, project)
     project_write_lock(project)
     stored = SyncBatch.objects.filter(project=project, actor=actor, client_batch_id=client_batch_id).first()
     if stored is not None:
         if stored.digest != digest:
             raise Conflict("This client_batch_id was used for other changes; give every batch a new id.",
-                           field="client_batch_id", code="client_batch_id_reused")
+                           field="client_batch_id", code=ErrorCode.CLIENT_BATCH_ID_REUSED)
         return stored.response, True
     since = sync_point_resolve(project, last_pulled_at).seq
     result = _Push(actor, project, since, changes).run()
@@ -134,7 +133,8 @@ class _Push:
         self.result = PushResult({n: [] for n in PUSHABLE}, {n: [] for n in PUSHABLE}, {n: [] for n in PUSHABLE}, [])
 
     def run(self) -> PushResult:
-        self.role = role_in(self.actor, self.project)
+        self.access = ProjectAccess(self.actor, self.project)
+        self.role = self.access.role
         self._read()
         bulk_tasks, bulk_where = self._task_rows()
         bulk_links, link_where = self._new_links()
@@ -176,9 +176,10 @@ class _Push:
         """The existing row ``row`` names (by id, else by uid), deleted or not; 400 if there is none."""
         found = self.by_id[name].get(row.id) if row.id is not None else self.by_uid[name].get(row.uid)
         if found is None:
-            noun = "task" if name == "tasks" else "dependency"
+            noun = "work item" if name == "tasks" else "dependency"
             key = "id" if row.id is not None else "uid"
-            raise InvalidInput(f"No such {noun} in this project.", field=f"{row.where}.{key}")
+            raise InvalidInput(f"No such {noun} in this project.", field=f"{row.where}.{key}",
+                               code=ErrorCode.INVALID_REFERENCE, entity=noun)
         return found
 
     def _reference(self, value, row: PushRow, key: str):
@@ -195,8 +196,8 @@ class _Push:
         else:
             task = self.by_id["tasks"].get(value)
         if task is None:
-            raise InvalidInput("No task of this project, or created in this batch, is this one.",
-                               field=f"{row.where}.{key}")
+            raise InvalidInput("No work item of this project, or created in this batch, is this one.",
+                               field=f"{row.where}.{key}", code=ErrorCode.INVALID_REFERENCE, entity="work item")
         return False if task.is_deleted else task.pk
 
     def _as_id(self, key: str, value):
@@ -302,19 +303,21 @@ class _Push:
         """Refuse the first task row the actor's role does not allow, before any conflict is looked for: a row
         that would have been held back as a conflict needs the role all the same."""
         new = next((row for row in created if row.uid in self.created_task_uids), None)
-        if new is not None and self.role < Role.ADMIN:
-            raise _located(PermissionDenied(f"Your role ({Role(self.role).label}) may not create tasks; it needs "
-                                            "Admin or above."), new.where)
+        if new is not None:
+            try:
+                self.access.require(Action.WORK_ITEM_CREATE, self.project)
+            except DomainError as exc:
+                raise exc.under(new.where) from None
+        if updates and self.role < Role.ADMIN:
+            self.access.prefetch_assigned(task.pk for _, task in updates)
         for row, task in updates:
-            if not _may_edit_task(self.role, self.actor, task):
-                raise _located(PermissionDenied("Your role may not edit this task."), row.where)
             meta = task._meta
             changing = [k for k, v in row.fields.items() if k in TASK_FIELDS
                         and not _same(self._as_id(k, v), getattr(task, meta.get_field(k).attname))]
             try:
-                check_member_fields(self.role, changing)
+                self.access.require(Action.WORK_ITEM_UPDATE, task, fields=changing)
             except DomainError as exc:
-                raise _located(exc, row.where) from None
+                raise exc.under(row.where) from None
 
     def _drop_orphans(self, rows: list[dict], where: list[str]) -> None:
         """New tasks under a new task that was not created (its parent was deleted) are held back too."""
@@ -337,9 +340,11 @@ class _Push:
         pending = []
         new = next((row for row in self.rows["dependencies"]["created"]
                     if row.uid not in self.by_uid["dependencies"]), None)
-        if new is not None and self.role < Role.SCHEDULER:
-            raise _located(PermissionDenied(f"Your role ({Role(self.role).label}) may not manage dependencies; it "
-                                            "needs Scheduler or above."), new.where)
+        if new is not None:
+            try:
+                self.access.require(Action.DEPENDENCY_MANAGE, self.project)
+            except DomainError as exc:
+                raise exc.under(new.where) from None
         for row in self.rows["dependencies"]["created"]:
             existing = self.by_uid["dependencies"].get(row.uid)
             if existing is not None:
@@ -393,9 +398,9 @@ class _Push:
         updates += self.link_upserts
         if updates:
             try:
-                require_role(self.actor, self.project, Role.SCHEDULER, action="manage dependencies")
+                self.access.require(Action.DEPENDENCY_MANAGE, self.project)
             except DomainError as exc:
-                raise _located(exc, updates[0][0].where) from None
+                raise exc.under(updates[0][0].where) from None
         changed = self._changed_since("dependencies", [d.pk for _, d in updates if not d.is_deleted])
         for row, link in updates:
             if link.is_deleted:
@@ -420,24 +425,24 @@ class _Push:
                 try:
                     link = dependency_update(actor=self.actor, dependency=link, **fields)
                 except DomainError as exc:
-                    raise _located(exc, row.where) from None
+                    raise exc.under(row.where) from None
             self.result.updated["dependencies"].append((row, link.pk, link.lock_version))
 
     def _delete(self, name: str) -> None:
         targets = [(row, self._existing(name, row)) for row in self.rows[name]["deleted"]]
         if targets:
             try:
-                require_role(self.actor, self.project, Role.ADMIN if name == "tasks" else Role.SCHEDULER,
-                             action="delete tasks" if name == "tasks" else "manage dependencies")
+                self.access.require(Action.WORK_ITEM_DELETE if name == "tasks" else Action.DEPENDENCY_MANAGE,
+                                    self.project)
             except DomainError as exc:
-                raise _located(exc, targets[0][0].where) from None
+                raise exc.under(targets[0][0].where) from None
         seen: dict[int, str] = {}
         for row, current in targets:
             if current.pk in seen or (name == "tasks" and current.pk in self.updated_task_ids):
                 raise InvalidInput("Another row of this batch changes this row too.", field=row.where)
             seen[current.pk] = row.where
         live = [current for _, current in targets if not current.is_deleted]
-        subtrees = {t.pk: _subtree_ids(t) for t in live} if name == "tasks" else {c.pk: [c.pk] for c in live}
+        subtrees = {t.pk: subtree_ids(t) for t in live} if name == "tasks" else {c.pk: [c.pk] for c in live}
         changed = self._changed_since(name, {i for ids in subtrees.values() for i in ids})
         attached = self._attached(subtrees) if name == "tasks" else {}
         for row, current in targets:
@@ -460,7 +465,7 @@ class _Push:
                 else:
                     dependency_delete(actor=self.actor, dependency=current)
             except DomainError as exc:
-                raise _located(exc, row.where) from None
+                raise exc.under(row.where) from None
             self.result.deleted[name].append(current.pk)
 
 

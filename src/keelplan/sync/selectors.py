@@ -20,9 +20,9 @@ from keelplan.calendars.models import Calendar, CalendarException
 from keelplan.changelog.models import ChangeEvent, ChangeStream
 from keelplan.changelog.services import SCHEDULE_ENTITY, WORKSPACE_STREAM
 from keelplan.core.errors import InvalidInput
+from keelplan.permissions import Action, require
 from keelplan.planning.models import Dependency, WorkItem
-from keelplan.portfolio.models import Membership, Project, Role
-from keelplan.portfolio.selectors import require_role
+from keelplan.portfolio.models import Membership, Project
 from keelplan.resources.models import Assignment, Resource
 from keelplan.sync.services import SyncPoint, sync_point_resolve, sync_point_take
 
@@ -118,7 +118,7 @@ def sync_pull(*, actor, project: Project, since: int = 0, cursor: str | None = N
     ``timestamp``. With the ``cursor`` of the previous page it continues that pull (``since`` is then ignored).
     ``next_cursor`` is None on the last page.
     """
-    require_role(actor, project, Role.VIEWER, action="pull changes")
+    require(actor, Action.CHANGES_PULL, project)
     if not 1 <= page_size <= PAGE_SIZE_MAX:
         raise InvalidInput(f"Must be between 1 and {PAGE_SIZE_MAX}.", field="page_size")
     if cursor:

@@ -1,32 +1,17 @@
-"""Authentication for the v1 dialect: ``Authorization: Bearer <JWT>`` or ``Bearer kp_...`` API tokens."""
+"""Authentication of the v1 dialect: ``Authorization: Bearer <JWT>`` or ``Bearer kp_...`` API tokens, nothing else."""
 
 from __future__ import annotations
 
-from rest_framework import authentication, exceptions
-
-from keelplan.accounts.models import ApiToken
-from keelplan.accounts.services import api_token_authenticate
+from keelplan.api.common.credentials import BearerApiTokenAuthentication, BearerJWTAuthentication
 
 
-class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """Accepts a Keelplan API token as a Bearer credential; leaves anything else to the JWT authenticator."""
+class ApiTokenAuthentication(BearerApiTokenAuthentication):
+    """A Keelplan API token as a Bearer credential; any other Bearer value is the JWT authenticator's."""
 
-    keyword = "Bearer"
+    beside_jwt = True
 
-    def authenticate(self, request):
-        header = authentication.get_authorization_header(request).split()
-        if len(header) != 2 or header[0].decode("latin-1").lower() != self.keyword.lower():
-            return None
-        try:
-            raw = header[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
-        if not raw.startswith(ApiToken.PREFIX):
-            return None
-        token = api_token_authenticate(raw)
-        if token is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API token.")
-        return token.user, token
 
-    def authenticate_header(self, request):
-        return 'Bearer realm="api"'
+# First the API token: its challenge is the WWW-Authenticate header of every v1 401.
+AUTHENTICATION_CLASSES = (ApiTokenAuthentication, BearerJWTAuthentication)
+
+__all__ = ["AUTHENTICATION_CLASSES", "ApiTokenAuthentication"]

@@ -29,7 +29,7 @@ from keelplan.core.errors import InvalidInput
 from keelplan.core.validation import MAX_ID, parse_id, parse_uid
 from keelplan.planning.bulk import MAX_BULK_DEPENDENCIES, MAX_BULK_TASKS, TaskWritten, _as_uid, tasks_bulk_apply
 from keelplan.planning.models import ConstraintType, Priority, Status, WorkItem, WorkItemType
-from keelplan.portfolio.models import Membership, Role
+from keelplan.permissions import Action, project_members_q
 from keelplan.portfolio.selectors import project_get
 from keelplan.scheduling.selectors import computed_fields, schedule_summary
 
@@ -144,8 +144,8 @@ class _Parser:
 
         assignees, calendars = ids("assignee"), ids("calendar")
         # Only what this project's rows may name is looked up, so anything else reads as missing.
-        members = Membership.objects.filter(project=self.project, user_id__in=assignees).values("user_id")
-        self.users = User.objects.filter(pk__in=members).in_bulk() if assignees else {}
+        self.users = (User.objects.filter(project_members_q(self.project), pk__in=assignees).in_bulk()
+                      if assignees else {})
         self.calendars = calendars_usable(self.project).in_bulk(list(calendars)) if calendars else {}
         self.codes = {
             key: {row.code: row for row in model.objects.all()} if any(key in r for r in rows) else {}
@@ -371,8 +371,7 @@ class TaskBulkView(APIView):
         row refuses the whole request, naming it by position (`tasks[3].duration`, `dependencies[12].predecessor`);
         nothing is written. At most 20000 tasks and 50000 dependencies per request.
         """
-        project = project_get(actor=request.user, project_id=id, minimum=Role.MEMBER,
-                              action="change its tasks or links")
+        project = project_get(actor=request.user, project_id=id, action=Action.WORK_ITEMS_WRITE)
         with _gc_paused():
             return Response(self.apply(request, project))
 

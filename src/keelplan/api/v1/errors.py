@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from keelplan.api.common import bodies
+from keelplan.api.v1.error_codes import v1_error
 from keelplan.core import errors as domain
 
 STATUS_BY_ERROR = [
@@ -16,6 +17,7 @@ STATUS_BY_ERROR = [
     (domain.NotFound, status.HTTP_404_NOT_FOUND),
     (domain.PermissionDenied, status.HTTP_403_FORBIDDEN),
     (domain.Conflict, status.HTTP_409_CONFLICT),
+    (domain.Throttled, status.HTTP_429_TOO_MANY_REQUESTS),
 ]
 
 
@@ -24,12 +26,17 @@ def domain_error_body(exc: domain.DomainError) -> dict:
     body: dict = {}
     body.update(exc.field_errors())
     body["detail"] = exc.message
-    body["code"] = exc.code
+    wire = v1_error(exc.code)
+    body["code"] = wire.code
     if isinstance(exc, domain.CyclicDependency):
         body["offending"] = exc.cycle
         body["cycle"] = exc.cycle
-    for key, value in exc.extra.items():
-        body.setdefault(key, value)
+    # The code's own parameters show only where v1 names them; other detail (the task an engine error is about)
+    # always shows.
+    hidden = set(domain.REGISTRY[domain.ErrorCode(exc.code)].params) - set(wire.params)
+    for key, value in exc.params.items():
+        if key not in hidden:
+            body.setdefault(key, value)
     return body
 
 

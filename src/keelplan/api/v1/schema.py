@@ -1,4 +1,5 @@
-"""OpenAPI description of the v1 dialect: the API-token security scheme and the error responses of every operation.
+"""OpenAPI description of the v1 dialect: its security schemes, the error responses of every operation, and the
+views that serve it.
 
 drf-spectacular documents only the success response of a view. Clients (and Schemathesis) also need to know
 which error statuses an operation may answer and what their bodies look like, so the schema class below adds
@@ -9,9 +10,16 @@ from __future__ import annotations
 
 from inspect import getdoc
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from keelplan.api.common.bodies import JSONBodyParser
+from keelplan.api.common.throttling import HeavyRequestThrottle
+from keelplan.api.v1.authentication import AUTHENTICATION_CLASSES
+from keelplan.api.v1.errors import exception_handler
 
 # The paths whose errors are rendered by ``keelplan.api.v1.errors.exception_handler``.
 V1_PATH_PREFIXES = ("/api/v1/", "/api/token/")
@@ -55,6 +63,12 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
                                                      bearer_format="kp_<token>")
         scheme["description"] = "A Keelplan API token (created with `keelplan token <user>`), sent as a Bearer token."
         return scheme
+
+
+class JWTScheme(SimpleJWTScheme):
+    """``Authorization: Bearer <JWT>``: simplejwt's security scheme (``jwtAuth``) for the authenticator v1 lists."""
+
+    target_class = "keelplan.api.common.credentials.BearerJWTAuthentication"
 
 
 class KeelplanAutoSchema(AutoSchema):
@@ -112,3 +126,28 @@ class KeelplanAutoSchema(AutoSchema):
         if has_path:
             codes.append("404")
         return codes
+
+
+# ---------------------------------------------------------------- the schema's own pages
+
+class SchemaView(SpectacularAPIView):
+    """``GET /api/schema/``: the v1 description, behind v1's authentication and exception handler (a credential
+    is not needed, but a bad one is refused as on every v1 path)."""
+
+    authentication_classes = list(AUTHENTICATION_CLASSES)
+    parser_classes = [JSONBodyParser]
+    throttle_classes = [HeavyRequestThrottle]
+
+    def get_exception_handler(self):
+        return exception_handler
+
+
+class SwaggerView(SpectacularSwaggerView):
+    """``GET /api/schema/swagger-ui/``: Swagger UI over :class:`SchemaView`, with the same credentials."""
+
+    authentication_classes = list(AUTHENTICATION_CLASSES)
+    parser_classes = [JSONBodyParser]
+    throttle_classes = [HeavyRequestThrottle]
+
+    def get_exception_handler(self):
+        return exception_handler

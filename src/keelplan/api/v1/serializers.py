@@ -19,7 +19,7 @@ from keelplan.api.v1.fields import CodeField, ObjectField, StrictIntegerField
 from keelplan.calendars.selectors import calendar_list
 from keelplan.core.workspace import is_workspace_admin
 from keelplan.engine.limits import MAX_DURATION_DAYS, MAX_LAG_DAYS
-from keelplan.portfolio.selectors import project_ids_visible, projects_visible
+from keelplan.permissions import project_ids_visible, projects_visible
 
 User = get_user_model()
 ROLE_CHOICES = [r.value for r in Role]

@@ -23,7 +23,7 @@ from keelplan.calendars.models import CalendarException
 from keelplan.changelog.services import plain
 from keelplan.core.validation import parse_uid, parse_whole_number
 from keelplan.planning.models import ConstraintType, Dependency, Priority, Status, WorkItem, WorkItemType
-from keelplan.portfolio.selectors import with_my_role
+from keelplan.permissions import with_my_role
 from keelplan.sync.push import MAX_PUSH_ROWS, PUSHABLE, PushResult, PushRow, sync_push
 from keelplan.sync.selectors import COLLECTION_NAMES, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, sync_pull
 

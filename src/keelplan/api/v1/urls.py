@@ -3,7 +3,7 @@
 from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
-from keelplan.api.v1 import bulk, views
+from keelplan.api.v1 import views
 from keelplan.api.v1.errors import not_found_view
 
 router = DefaultRouter(trailing_slash=True)
@@ -18,7 +18,7 @@ router.register("task-resources", views.TaskResourceViewSet, basename="task-reso
 router.register("users", views.UserViewSet, basename="user")
 
 urlpatterns = router.urls + [
-    re_path(r"^projects/(?P<id>[0-9]{1,18})/tasks/bulk/$", bulk.TaskBulkView.as_view(), name="project-tasks-bulk"),
+    re_path(r"^projects/(?P<id>[0-9]{1,18})/tasks/bulk/$", views.TaskBulkView.as_view(), name="project-tasks-bulk"),
     # Any other path, newlines included ("." would let "%0A" through to Django's HTML 404 page).
     re_path(r"^[\s\S]*$", not_found_view),
 ]

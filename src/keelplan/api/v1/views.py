@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.db.models import Exists, F, OuterRef
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers as drf_serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from keelplan.accounts import services as account_services
 from keelplan.accounts.selectors import user_search
-from keelplan.api.common.throttling import heavy
-from keelplan.api.v1 import serializers as s, sync as sync_api
+from keelplan.api.common.bodies import JSONBodyParser
+from keelplan.api.common.throttling import HeavyRequestThrottle, heavy
+from keelplan.api.common.views import ID_REGEX, SchemaInspector, ServiceViewSetBase
+from keelplan.api.v1 import bulk, serializers as s, sync as sync_api
+from keelplan.api.v1.authentication import AUTHENTICATION_CLASSES
 from keelplan.api.v1.bulk import BulkJSONParser
+from keelplan.api.v1.errors import exception_handler
 from keelplan.api.v1.filters import CalendarFilter, DependencyFilter, ResourceFilter, TaskFilter, TaskResourceFilter
+from keelplan.api.v1.pagination import CursorPage
+from keelplan.api.v1.renderers import FastJSONRenderer
+from keelplan.api.v1.schema import KeelplanAutoSchema
 from keelplan.calendars import services as calendar_services
 from keelplan.calendars.selectors import calendar_list
 from keelplan.core.errors import NotFound
@@ -27,16 +36,35 @@ from keelplan.planning.models import WorkItem
 from keelplan.planning.selectors import dependency_list, work_item_list
 from keelplan.portfolio import services as portfolio_services
 from keelplan.portfolio.models import Membership
-from keelplan.portfolio.selectors import membership_list, project_get, projects_visible, with_my_role
+from keelplan.permissions import projects_visible, with_my_role
+from keelplan.portfolio.selectors import membership_list, project_get
 from keelplan.resources import services as resource_services
 from keelplan.resources.selectors import assignment_list, resource_list
 from keelplan.scheduling import services as scheduling_services
 from keelplan.scheduling.selectors import schedule_get
 
-ID_REGEX = "[0-9]{1,18}"
+
+class V1Mixin:
+    """The v1 dialect's plumbing, set on the class so that nothing of it comes from ``REST_FRAMEWORK``: Bearer
+    JWT and ``kp_`` tokens, cursor pages, orjson JSON, the heavy-request gate, the schema with its error answers,
+    and the one exception handler. Every v1 view lists it first among its bases."""
+
+    authentication_classes = list(AUTHENTICATION_CLASSES)
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [FastJSONRenderer]
+    parser_classes = [JSONBodyParser]
+    pagination_class = CursorPage
+    filter_backends = [DjangoFilterBackend]
+    throttle_classes = [HeavyRequestThrottle]
+    schema = SchemaInspector(KeelplanAutoSchema)
+
+    def get_exception_handler(self):
+        return exception_handler
 
 
-class TokenObtainView(GenericAPIView):
+# ---------------------------------------------------------------- tokens (TruePPM's /api/token/ endpoints)
+
+class TokenObtainView(V1Mixin, GenericAPIView):
     """``POST /api/token/`` ``{username, password}`` -> ``{access, refresh}``."""
 
     permission_classes = [AllowAny]
@@ -63,25 +91,18 @@ class TokenObtainView(GenericAPIView):
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
 
-class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """A resource whose writes go through services.
+class TokenRefreshView(V1Mixin, jwt_views.TokenRefreshView):
+    # The schema describes this operation in simplejwt's words, as it did before the view had a v1 base.
+    __doc__ = jwt_views.TokenRefreshView.__doc__
 
-    Subclasses name the services and the keyword the instance is passed under; ``service_kwargs`` turns
-    validated data into the service's keywords. Responses re-read the row through ``get_queryset`` so
-    annotations and permission filtering apply to what the writer sees.
-    """
+    permission_classes = ()
+    authentication_classes = ()
 
-    lookup_value_regex = ID_REGEX
-    create_service = None
-    update_service = None
-    delete_service = None
-    instance_kwarg = "instance"
-    update_serializer_class = None
 
-    def get_update_serializer(self, *args, **kwargs):
-        cls = self.update_serializer_class or self.get_serializer_class()
-        kwargs.setdefault("context", self.get_serializer_context())
-        return cls(*args, **kwargs)
+# ---------------------------------------------------------------- resources written through services
+
+class ServiceViewSet(V1Mixin, ServiceViewSetBase):
+    """A v1 resource whose writes go through services (see ``ServiceViewSetBase``)."""
 
     def service_kwargs(self, data: dict) -> dict:
         # Text fields sent as null mean "empty"; the domain stores no nulls for them.
@@ -90,47 +111,10 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 data[key] = ""
         return data
 
-    def reread(self, obj):
-        return self.get_queryset().get(pk=obj.pk)
-
-    def get_object(self):
-        obj = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
-        if obj is None:
-            raise NotFound(f"{self.get_queryset().model._meta.verbose_name.capitalize()} not found.")
-        return obj
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("lock_version", None)
-        obj = type(self).create_service(actor=request.user, **self.service_kwargs(data))
-        return Response(self.get_serializer(self.reread(obj)).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        instance = self.get_object()
-        serializer = self.get_update_serializer(instance, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        lock_version = data.pop("lock_version", None)
-        obj = type(self).update_service(actor=request.user, lock_version=lock_version,
-                                        **{self.instance_kwarg: instance}, **self.service_kwargs(data))
-        return Response(self.get_serializer(self.reread(obj)).data)
-
-    def partial_update(self, request, *args, **kwargs):
-        kwargs["partial"] = True
-        return self.update(request, *args, **kwargs)
-
-    def destroy(self, request, *args, **kwargs):
-        instance = self.get_object()
-        type(self).delete_service(actor=request.user, **{self.instance_kwarg: instance})
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
 
 # ---------------------------------------------------------------- users
 
-class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class UserViewSet(V1Mixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """People: who am I, and finding people to add as members."""
 
     serializer_class = s.UserSummarySerializer
@@ -382,3 +366,12 @@ class TaskResourceViewSet(ServiceViewSet):
     @extend_schema(request=s.TaskResourceUpdateSerializer)
     def partial_update(self, request, *args, **kwargs):
         return super().partial_update(request, *args, **kwargs)
+
+
+# ---------------------------------------------------------------- bulk
+
+class TaskBulkView(V1Mixin, bulk.TaskBulkView):
+    """Many tasks and links of one project in one request."""
+
+    # The bulk body limit; V1Mixin's parser would otherwise come first.
+    parser_classes = bulk.TaskBulkView.parser_classes

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CustomfieldsConfig(AppConfig):
+    name = "keelplan.customfields"
+    label = "customfields"
+    verbose_name = "Custom fields"
