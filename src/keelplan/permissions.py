@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 
 from keelplan.accounts.models import GroupAncestor, GroupMember, User
 from keelplan.core.errors import NotFound, PermissionDenied
-from keelplan.core.workspace import is_workspace_admin
+from keelplan.core.workspace import is_signed_in, is_workspace_admin
 from keelplan.planning.models import WorkItem
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.resources.models import Assignment
@@ -101,10 +101,6 @@ PHRASES: dict[Action, str] = {
 ADMIN_ONLY_WORK_ITEM_FIELDS = frozenset({"assignee", "responsible", "parent"})
 
 
-def _signed_in(actor) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False) and getattr(actor, "is_active", True)
-
-
 def _member_rows(actor) -> QuerySet:
     """The live memberships that reach ``actor``: their own, and those of every group they are in or that
     contains a group they are in (one query with the closure table)."""
@@ -118,7 +114,7 @@ def _member_rows(actor) -> QuerySet:
 def role_in(actor, project: Project | int) -> int | None:
     """The actor's role in a live project: the highest membership reaching them, Owner for staff, Viewer in a
     public project; None when they may not see it."""
-    if not _signed_in(actor):
+    if not is_signed_in(actor):
         return None
     project_id = project.pk if isinstance(project, Project) else project
     if is_workspace_admin(actor):
@@ -136,7 +132,7 @@ def role_in(actor, project: Project | int) -> int | None:
 
 def project_ids_visible(actor) -> QuerySet:
     """The ids of the live projects the actor may see, as a subquery (``project_id__in=...``)."""
-    if not _signed_in(actor):
+    if not is_signed_in(actor):
         return Project.objects.none().values("id")
     if is_workspace_admin(actor):
         return Project.objects.values("id")
@@ -145,7 +141,7 @@ def project_ids_visible(actor) -> QuerySet:
 
 def projects_visible(actor) -> QuerySet:
     """The live projects the actor may see."""
-    if not _signed_in(actor):
+    if not is_signed_in(actor):
         return Project.objects.none()
     if is_workspace_admin(actor):
         return Project.objects.all()

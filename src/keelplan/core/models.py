@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from keelplan.core.errors import StaleLockVersion
+from keelplan.core.errors import Conflict, ErrorCode, NotFound, StaleLockVersion
+from keelplan.core.validation import parse_id
 
 
 class LiveQuerySet(models.QuerySet):
@@ -63,3 +64,32 @@ def check_lock_version(row, lock_version: int | None) -> None:
     since. ``None`` (the client sent none) checks nothing."""
     if lock_version is not None and lock_version != row.lock_version:
         raise StaleLockVersion(expected=lock_version, current=row.lock_version)
+
+
+# The largest ``position`` a list row takes (the columns are 32-bit).
+MAX_POSITION = 2**31 - 1
+
+
+def next_position(rows: models.QuerySet) -> int:
+    """The position after the last of ``rows`` (1 for none), never beyond ``MAX_POSITION``."""
+    last = rows.order_by("-position").values_list("position", flat=True).first()
+    return min((last or 0) + 1, MAX_POSITION)
+
+
+def save_unique(row: models.Model, *, field: str = "name", message: str | None = None) -> None:
+    """Save ``row``; a unique constraint the checks before could not see (a concurrent write) is a
+    ``duplicate_name`` conflict naming ``field``."""
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        raise Conflict(message or f"The {field} is already taken.", field=field,
+                       code=ErrorCode.DUPLICATE_NAME) from None
+
+
+def get_or_404(queryset: models.QuerySet, row_id, *, entity: str, field: str = "id"):
+    """The row of ``queryset`` (already filtered to what the actor may see) with id ``row_id``, or ``NotFound``."""
+    row = queryset.filter(pk=parse_id(row_id, field=field)).first()
+    if row is None:
+        raise NotFound(f"No such {entity}.", entity=entity)
+    return row

@@ -9,6 +9,11 @@ from __future__ import annotations
 from keelplan.core.errors import PermissionDenied
 
 
+def is_signed_in(actor) -> bool:
+    """Whether ``actor`` is an active person who signed in (not None, not anonymous)."""
+    return actor is not None and getattr(actor, "is_authenticated", False) and getattr(actor, "is_active", True)
+
+
 def is_workspace_admin(actor) -> bool:
     return bool(actor is not None and getattr(actor, "is_authenticated", False)
                 and getattr(actor, "is_workspace_admin", False))

@@ -39,14 +39,13 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from keelplan.changelog.services import Change, ChangeAction, change_record, diff, plain, snapshot
 from keelplan.core.errors import Conflict, ErrorCode, InvalidInput
-from keelplan.core.models import check_lock_version
+from keelplan.core.models import MAX_POSITION, check_lock_version, next_position, save_unique
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import (
     MAX_ID, Boolean, Choice, Date, Fields, Integer, Number, Reference, Text, parse_id, parse_whole_number,
@@ -65,7 +64,6 @@ REGEXP_MAX = 1000
 FLOAT_LIMIT = Decimal(10) ** 15
 FLOAT_PLACES = 6
 MAX_VALUES = 1000           # values one multi-value field may hold on one object
-MAX_POSITION = 2**31 - 1
 READ_CHUNK = 5000           # ids per query in custom_values_read (SQLite bounds the parameters of one query)
 
 FIELD_COLUMNS = ("name", "applies_to", "format", "regexp", "min_length", "max_length", "min_value", "max_value",
@@ -486,20 +484,8 @@ def _require_unique_name(cf: CustomField) -> None:
                        code=ErrorCode.DUPLICATE_NAME)
 
 
-def _save_unique(row, *, message: str, field: str) -> None:
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError:
-        raise Conflict(message, field=field, code=ErrorCode.DUPLICATE_NAME) from None
-
-
 def _field_snapshot(cf: CustomField, projects: list[int], types: list[int]) -> dict:
     return {**snapshot(cf, FIELD_COLUMNS), "projects": sorted(projects), "types": sorted(types)}
-
-
-def _next_position(rows) -> int:
-    return min((rows.aggregate(last=Max("position"))["last"] or 0) + 1, MAX_POSITION)
 
 
 def _option_created(option: CustomOption) -> Change:
@@ -533,9 +519,9 @@ def custom_field_create(
     cf = CustomField(**values)
     _check_definition(cf, default_value=default_value, projects=projects, types=types)
     if position is None:
-        cf.position = _next_position(CustomField.objects.filter(applies_to=cf.applies_to))
+        cf.position = next_position(CustomField.objects.filter(applies_to=cf.applies_to))
     _require_unique_name(cf)
-    _save_unique(cf, message=f"A {cf.applies_to} custom field named {cf.name!r} exists already.", field="name")
+    save_unique(cf, message=f"A {cf.applies_to} custom field named {cf.name!r} exists already.", field="name")
     cf.projects.set(projects)
     cf.types.set(types)
     created = CustomOption.objects.bulk_create([
@@ -602,7 +588,7 @@ def custom_field_update(*, actor, custom_field: CustomField, lock_version: int |
     if changes:
         cf.lock_version += 1
         cf.updated_at = timezone.now()
-        _save_unique(cf, message=f"A {cf.applies_to} custom field named {cf.name!r} exists already.", field="name")
+        save_unique(cf, message=f"A {cf.applies_to} custom field named {cf.name!r} exists already.", field="name")
         if "projects" in changes:
             cf.projects.set(projects)
         if "types" in changes:
@@ -664,7 +650,7 @@ def _save_option(option: CustomOption) -> None:
             pk=option.pk).exists():
         raise Conflict(f"The field has an option {option.value!r} already.", field="value",
                        code=ErrorCode.DUPLICATE_NAME)
-    _save_unique(option, message=f"The field has an option {option.value!r} already.", field="value")
+    save_unique(option, message=f"The field has an option {option.value!r} already.", field="value")
 
 
 @write_transaction()
@@ -678,7 +664,7 @@ def custom_option_create(*, actor, custom_field: CustomField, value: str, positi
                             "is_default": is_default})
     option = CustomOption(custom_field=cf, **values)
     if position is None:
-        option.position = _next_position(CustomOption.objects.filter(custom_field=cf))
+        option.position = next_position(CustomOption.objects.filter(custom_field=cf))
     _save_option(option)
     changes = [_option_created(option), *_unset_other_defaults(cf, option)]
     change_record(project=None, actor=actor, changes=changes)

@@ -111,7 +111,6 @@ Wednesday 14 .. Thursday 15, which are its early dates:
 from __future__ import annotations
 
 import gc
-import heapq
 from collections.abc import Sequence
 from contextlib import contextmanager
 from operator import attrgetter, itemgetter

@@ -23,12 +23,10 @@ from keelplan.changelog.services import (
     Change, ChangeAction, change_record, diff, locked_stream, project_write_lock, row_save_changes, snapshot,
 )
 from keelplan.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, PermissionDenied
-from keelplan.core.models import check_lock_version
+from keelplan.core.models import MAX_POSITION, check_lock_version, get_or_404, next_position, save_unique
 from keelplan.core.transactions import write_transaction
-from keelplan.core.validation import (
-    Boolean, Choice, Date, Field, Fields, Integer, Reference, Text, parse_id,
-)
-from keelplan.core.workspace import is_workspace_admin, require_workspace_admin
+from keelplan.core.validation import Boolean, Choice, Date, Field, Fields, Integer, Reference, Text
+from keelplan.core.workspace import is_signed_in, is_workspace_admin, require_workspace_admin
 from keelplan.permissions import Action, can, members_among, projects_visible, require
 from keelplan.planning.models import (
     HEX_COLOR_PATTERN, Category, Color, Priority, ProjectWorkItemType, Status, Version, VersionSharing, VersionStatus,
@@ -36,7 +34,6 @@ from keelplan.planning.models import (
 )
 from keelplan.portfolio.models import Project
 
-MAX_POSITION = 2**31 - 1
 MAX_DESCRIPTION = 100_000
 _HEX = re.compile(HEX_COLOR_PATTERN)
 
@@ -88,29 +85,8 @@ assert set(PRIORITY_INPUT) == set(PRIORITY_FIELDS) and set(COLOR_INPUT) == set(C
 assert set(VERSION_INPUT) == set(VERSION_FIELDS) and set(CATEGORY_INPUT) == set(CATEGORY_FIELDS)
 
 
-def _signed_in(actor) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False) and getattr(actor, "is_active", True)
 
 
-def _get_or_404(queryset: QuerySet, row_id, *, entity: str, field: str = "id"):
-    row = queryset.filter(pk=parse_id(row_id, field=field)).first()
-    if row is None:
-        raise NotFound(f"No such {entity}.", entity=entity)
-    return row
-
-
-def _next_position(model) -> int:
-    last = model.objects.order_by("-position").values_list("position", flat=True).first()
-    return min((last or 0) + 1, MAX_POSITION)
-
-
-def _save(row, *, field: str = "name") -> None:
-    """Save ``row``; a unique constraint the checks before could not see (a concurrent write) is a conflict."""
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError:
-        raise Conflict(f"The {field} is already taken.", field=field, code=ErrorCode.DUPLICATE_NAME) from None
 
 
 def reference_count(row: models.Model) -> int:
@@ -191,12 +167,12 @@ def _value_create(kind: _Kind, *, actor, name, fields: dict):
     _check_unique_values(kind, values)
     row = kind.model(**values)
     if "position" not in values:
-        row.position = _next_position(kind.model)
+        row.position = next_position(kind.model.objects)
     if not kind.model.objects.filter(is_default=True).exists():
         row.is_default = True   # the first row, or the first since the default went: someone must be it
     _check_priority_active(row, values)
     cleared = _clear_defaults(kind.model, entity=kind.entity) if row.is_default else []
-    _save(row)
+    save_unique(row)
     change_record(project=None, actor=actor, changes=[
         Change(kind.entity, row.pk, ChangeAction.CREATED, diff({}, snapshot(row, kind.fields))), *cleared,
     ])
@@ -224,7 +200,7 @@ def _value_update(kind: _Kind, *, actor, row, fields: dict):
     cleared = _clear_defaults(kind.model, entity=kind.entity, keep_pk=row.pk) if "is_default" in changes else []
     if hasattr(row, "updated_at"):
         row.updated_at = timezone.now()
-    _save(row)
+    save_unique(row)
     change_record(project=None, actor=actor, changes=[Change(kind.entity, row.pk, ChangeAction.UPDATED, changes),
                                                       *cleared])
     return row
@@ -329,8 +305,8 @@ def color_create(*, actor, name: str, hexcode: str, position: int | None = None)
     _check_color_free(values)
     color = Color(**values)
     if position is None:
-        color.position = _next_position(Color)
-    _save(color)
+        color.position = next_position(Color.objects)
+    save_unique(color)
     change_record(project=None, actor=actor, changes=[
         Change("color", color.pk, ChangeAction.CREATED, diff({}, snapshot(color, COLOR_FIELDS)))])
     return color
@@ -363,7 +339,7 @@ def color_update(*, actor, color: Color, **fields) -> Color:
                     row.updated_at = timezone.now()
                 row.save()
     color.updated_at = timezone.now()
-    _save(color)
+    save_unique(color)
     change_record(project=None, actor=actor, changes=events)
     return color
 
@@ -388,7 +364,7 @@ def color_delete(*, actor, color: Color) -> None:
 # ---------------------------------------------------------------- workspace reads
 
 def _workspace_rows(actor, model) -> QuerySet:
-    return model.objects.all() if _signed_in(actor) else model.objects.none()
+    return model.objects.all() if is_signed_in(actor) else model.objects.none()
 
 
 def status_list(*, actor) -> QuerySet:
@@ -397,7 +373,7 @@ def status_list(*, actor) -> QuerySet:
 
 
 def status_get(*, actor, status_id) -> Status:
-    return _get_or_404(status_list(actor=actor), status_id, entity="status")
+    return get_or_404(status_list(actor=actor), status_id, entity="status")
 
 
 def work_item_type_list(*, actor) -> QuerySet:
@@ -405,7 +381,7 @@ def work_item_type_list(*, actor) -> QuerySet:
 
 
 def work_item_type_get(*, actor, type_id) -> WorkItemType:
-    return _get_or_404(work_item_type_list(actor=actor), type_id, entity="work item type")
+    return get_or_404(work_item_type_list(actor=actor), type_id, entity="work item type")
 
 
 def priority_list(*, actor, active_only: bool = False) -> QuerySet:
@@ -414,7 +390,7 @@ def priority_list(*, actor, active_only: bool = False) -> QuerySet:
 
 
 def priority_get(*, actor, priority_id) -> Priority:
-    return _get_or_404(priority_list(actor=actor), priority_id, entity="priority")
+    return get_or_404(priority_list(actor=actor), priority_id, entity="priority")
 
 
 def color_list(*, actor) -> QuerySet:
@@ -422,7 +398,7 @@ def color_list(*, actor) -> QuerySet:
 
 
 def color_get(*, actor, color_id) -> Color:
-    return _get_or_404(color_list(actor=actor), color_id, entity="colour")
+    return get_or_404(color_list(actor=actor), color_id, entity="colour")
 
 
 def colors_by_hexcode() -> dict[str, Color]:
@@ -628,7 +604,7 @@ def version_create(*, actor, project: Project, name: str, **fields) -> Version:
     project_write_lock(project)
     version = Version(project=project, created_by=actor, **values)
     _check_version(actor, version, set(values))
-    _save(version)
+    save_unique(version)
     change_record(project=project, actor=actor, changes=[
         Change("version", version.pk, ChangeAction.CREATED, diff({}, snapshot(version, VERSION_FIELDS)))])
     return version
@@ -683,11 +659,11 @@ def version_list(*, actor, project: Project) -> QuerySet:
 
 def version_get(*, actor, version_id) -> Version:
     """A live version of a live project, if the actor may see that project or one it is shared with."""
-    version = _get_or_404(Version.objects.filter(project__deleted_at__isnull=True).select_related("project"),
+    version = get_or_404(Version.objects.filter(project__deleted_at__isnull=True).select_related("project"),
                           version_id, entity="version")
     if can(actor, Action.PROJECT_VIEW, version.project):
         return version
-    if version.sharing != VersionSharing.NONE and _signed_in(actor):
+    if version.sharing != VersionSharing.NONE and is_signed_in(actor):
         shared = projects_sharing(version)
         if shared is None or projects_visible(actor).filter(pk__in=shared).exists():
             return version
@@ -724,7 +700,7 @@ def category_create(*, actor, project: Project, name: str, default_assignee=None
     project_write_lock(project)
     category = Category(project=project, **values)
     _check_category(category, set(values))
-    _save(category)
+    save_unique(category)
     change_record(project=project, actor=actor, changes=[
         Change("category", category.pk, ChangeAction.CREATED, diff({}, snapshot(category, CATEGORY_FIELDS)))])
     return category
@@ -783,7 +759,7 @@ def category_list(*, actor, project: Project) -> QuerySet:
 
 
 def category_get(*, actor, category_id) -> Category:
-    category = _get_or_404(Category.objects.filter(project__deleted_at__isnull=True).select_related("project"),
+    category = get_or_404(Category.objects.filter(project__deleted_at__isnull=True).select_related("project"),
                            category_id, entity="category")
     if not can(actor, Action.PROJECT_VIEW, category.project):
         raise NotFound("No such category.", entity="category")

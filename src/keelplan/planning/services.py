@@ -15,7 +15,7 @@ from keelplan.changelog.services import (
     Change, ChangeAction, change_record, diff, project_write_lock, row_save_changes, snapshot,
 )
 from keelplan.core.errors import Conflict, CyclicDependency, ErrorCode, InvalidInput, NotFound
-from keelplan.core.models import check_lock_version
+from keelplan.core.models import MAX_POSITION, check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import (
     Boolean, Choice, Date, Fields, Integer, Number, Reference, Text, require_int_range, require_schedulable,
@@ -45,7 +45,6 @@ MAX_HOURS = Decimal("99999999.99")
 DEPENDENCY_FIELDS = ("predecessor", "successor", "dep_type", "lag", "lag_unit", "description")
 MAX_DESCRIPTION = 100_000
 MAX_LINK_DESCRIPTION = 10_000
-MAX_POSITION = 2**31 - 1
 # Every writable work item field and how its values are read: the single-row services, the bulk write and offline
 # push all clean input through it, so each refuses the same value with the same code.
 TASK_INPUT = Fields(

@@ -15,13 +15,12 @@ from keelplan.changelog.services import (
     Change, ChangeAction, change_record, diff, locked_stream, row_save_changes, snapshot,
 )
 from keelplan.core.errors import Conflict, ErrorCode, NotFound
-from keelplan.core.models import check_lock_version
+from keelplan.core.models import MAX_POSITION, check_lock_version, get_or_404, next_position, save_unique
 from keelplan.core.transactions import write_transaction
-from keelplan.core.validation import Boolean, Choice, Fields, Integer, Text, parse_id
-from keelplan.core.workspace import require_workspace_admin
+from keelplan.core.validation import Boolean, Choice, Fields, Integer, Text
+from keelplan.core.workspace import is_signed_in, require_workspace_admin
 from keelplan.portfolio.models import Company, Project, ProjectStatus, ProjectStatusCode, ProjectType
 
-MAX_POSITION = 2**31 - 1
 MAX_DESCRIPTION = 100_000
 
 COMPANY_FIELDS = ("name", "description", "is_corporate", "is_active")
@@ -36,28 +35,8 @@ assert set(COMPANY_INPUT) == set(COMPANY_FIELDS) and set(PROJECT_TYPE_INPUT) == 
 assert set(PROJECT_STATUS_INPUT) == set(PROJECT_STATUS_FIELDS)
 
 
-def _signed_in(actor) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False) and getattr(actor, "is_active", True)
 
 
-def _get_or_404(queryset: QuerySet, row_id, *, entity: str):
-    row = queryset.filter(pk=parse_id(row_id, field="id")).first()
-    if row is None:
-        raise NotFound(f"No such {entity}.", entity=entity)
-    return row
-
-
-def _next_position(model) -> int:
-    last = model.objects.order_by("-position").values_list("position", flat=True).first()
-    return min((last or 0) + 1, MAX_POSITION)
-
-
-def _save(row, *, field: str = "name") -> None:
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError:
-        raise Conflict(f"The {field} is already taken.", field=field, code=ErrorCode.DUPLICATE_NAME) from None
 
 
 def _name_taken(queryset: QuerySet, name: str, label: str) -> None:
@@ -85,7 +64,7 @@ def company_create(*, actor, name: str, **fields) -> Company:
     locked_stream(None)
     _name_taken(Company.objects.all(), values["name"], "company")
     company = Company(created_by=actor, **values)
-    _save(company)
+    save_unique(company)
     change_record(project=None, actor=actor, changes=[
         Change("company", company.pk, ChangeAction.CREATED, diff({}, snapshot(company, COMPANY_FIELDS)))])
     return company
@@ -128,11 +107,11 @@ def company_delete(*, actor, company: Company) -> None:
 
 def company_list(*, actor) -> QuerySet:
     """Live companies, for anyone signed in."""
-    return Company.objects.all() if _signed_in(actor) else Company.objects.none()
+    return Company.objects.all() if is_signed_in(actor) else Company.objects.none()
 
 
 def company_get(*, actor, company_id) -> Company:
-    return _get_or_404(company_list(actor=actor), company_id, entity="company")
+    return get_or_404(company_list(actor=actor), company_id, entity="company")
 
 
 # ---------------------------------------------------------------- project types
@@ -156,11 +135,11 @@ def project_type_create(*, actor, name: str, **fields) -> ProjectType:
     _name_taken(ProjectType.objects.all(), values["name"], "project type")
     row = ProjectType(**values)
     if "position" not in values:
-        row.position = _next_position(ProjectType)
+        row.position = next_position(ProjectType.objects)
     if not ProjectType.objects.filter(is_default=True).exists():
         row.is_default = True
     cleared = _clear_default_types() if row.is_default else []
-    _save(row)
+    save_unique(row)
     change_record(project=None, actor=actor, changes=[
         Change("project_type", row.pk, ChangeAction.CREATED, diff({}, snapshot(row, PROJECT_TYPE_FIELDS))), *cleared])
     return row
@@ -188,7 +167,7 @@ def project_type_update(*, actor, project_type: ProjectType, **fields) -> Projec
         return row
     cleared = _clear_default_types(keep_pk=row.pk) if "is_default" in changes else []
     row.updated_at = timezone.now()
-    _save(row)
+    save_unique(row)
     change_record(project=None, actor=actor, changes=[Change("project_type", row.pk, ChangeAction.UPDATED, changes),
                                                       *cleared])
     return row
@@ -214,11 +193,11 @@ def project_type_delete(*, actor, project_type: ProjectType) -> None:
 
 
 def project_type_list(*, actor) -> QuerySet:
-    return ProjectType.objects.all() if _signed_in(actor) else ProjectType.objects.none()
+    return ProjectType.objects.all() if is_signed_in(actor) else ProjectType.objects.none()
 
 
 def project_type_get(*, actor, project_type_id) -> ProjectType:
-    return _get_or_404(project_type_list(actor=actor), project_type_id, entity="project type")
+    return get_or_404(project_type_list(actor=actor), project_type_id, entity="project type")
 
 
 # ---------------------------------------------------------------- project statuses
@@ -242,8 +221,8 @@ def project_status_create(*, actor, code: str, name: str, position: int | None =
     _check_status_free(values)
     row = ProjectStatus(**values)
     if position is None:
-        row.position = _next_position(ProjectStatus)
-    _save(row, field="code")
+        row.position = next_position(ProjectStatus.objects)
+    save_unique(row, field="code")
     change_record(project=None, actor=actor, changes=[
         Change("project_status", row.pk, ChangeAction.CREATED, diff({}, snapshot(row, PROJECT_STATUS_FIELDS)))])
     return row
@@ -267,7 +246,7 @@ def project_status_update(*, actor, project_status: ProjectStatus, **fields) -> 
         setattr(row, key, value)
     changes = diff(before, snapshot(row, PROJECT_STATUS_FIELDS))
     if changes:
-        _save(row)
+        save_unique(row)
         change_record(project=None, actor=actor, changes=[
             Change("project_status", row.pk, ChangeAction.UPDATED, changes)])
     return row
@@ -290,7 +269,7 @@ def project_status_delete(*, actor, project_status: ProjectStatus) -> None:
 
 
 def project_status_list(*, actor) -> QuerySet:
-    return ProjectStatus.objects.all() if _signed_in(actor) else ProjectStatus.objects.none()
+    return ProjectStatus.objects.all() if is_signed_in(actor) else ProjectStatus.objects.none()
 
 
 def project_status_get(*, actor, project_status_id) -> ProjectStatus:
@@ -301,4 +280,4 @@ def project_status_get(*, actor, project_status_id) -> ProjectStatus:
         if row is None:
             raise NotFound("No such project status.", entity="project status")
         return row
-    return _get_or_404(rows, project_status_id, entity="project status")
+    return get_or_404(rows, project_status_id, entity="project status")
