@@ -12,7 +12,8 @@ import pytest
 from keelplan.changelog.models import ChangeEvent, ChangeStream
 from keelplan.core.errors import DomainError
 from keelplan.planning.bulk import tasks_bulk_apply
-from keelplan.planning.models import WorkItem
+from keelplan.planning.models import Priority, WorkItem
+from keelplan.planning.reference import category_create
 from keelplan.planning.services import dependency_create, task_create, task_update
 from keelplan.portfolio.models import Role
 from keelplan.portfolio.services import membership_add
@@ -121,3 +122,35 @@ def test_a_member_may_not_create_work_items_on_any_path(world):
     assert {single.value.message, bulk.value.message, push.value.message} == {
         "Your role (Member) may not create work items; it needs Admin or above."}
     assert not WorkItem.objects.filter(name="Sneaky").exists()
+
+
+def _priority(name: str, *, active: bool) -> Priority:
+    return Priority.objects.create(code=name.lower(), name=name, position=99, is_active=active)
+
+
+@pytest.mark.parametrize("path", sorted(PATHS))
+def test_a_retired_priority_or_an_outsider_as_responsible_is_refused_on_every_path(world, path):
+    retired = _priority("Someday", active=False)
+    outsider = make_user("outsider")
+    task = world["mine"]
+    for fields, field, code in (({"priority": retired}, "priority", "invalid_reference"),
+                                ({"responsible": outsider}, "responsible", "not_a_member")):
+        with pytest.raises(DomainError) as caught:
+            PATHS[path](world["lead"], task, dict(fields))
+        assert caught.value.code == code and caught.value.field.endswith(field)
+    task.refresh_from_db()
+    assert (task.priority_id, task.responsible_id) == (world["mine"].priority_id, None)
+
+
+def test_a_new_work_item_in_a_category_goes_to_its_default_assignee_on_both_create_paths(world):
+    category = category_create(actor=world["lead"], project=world["project"], name="Welding",
+                               default_assignee=world["member"])
+    single = task_create(actor=world["lead"], project=world["project"], name="Seam", category=category)
+    uid = uuid.uuid4()
+    tasks_bulk_apply(actor=world["lead"], project=world["project"],
+                     tasks=[{"uid": uid, "name": "Bead", "category": category}])
+    bulk = WorkItem.objects.get(uid=uid)
+    assert (single.assignee_id, bulk.assignee_id) == (world["member"].pk, world["member"].pk)
+    chosen = task_create(actor=world["lead"], project=world["project"], name="Grind", category=category,
+                         assignee=None)
+    assert chosen.assignee_id is None   # an assignee given (even none) wins over the category's

@@ -29,8 +29,8 @@ from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import Dependency, DependencyType, LagUnit, WorkItem
 from keelplan.planning.reference import default_type_for
 from keelplan.planning.services import (
-    DEPENDENCY_FIELDS, DEPENDENCY_INPUT, TASK_FIELDS, TASK_INPUT, apply_task_fields, default_priority, default_status,
-    default_type, validate_link_values, validate_task,
+    DEPENDENCY_FIELDS, DEPENDENCY_INPUT, TASK_FIELDS, TASK_INPUT, apply_task_fields, category_default_assignee,
+    default_priority, default_status, default_type, validate_link_values, validate_task,
 )
 from keelplan.portfolio.models import Project, Role
 
@@ -290,6 +290,11 @@ class _BulkWrite:
                 setattr(task, name, value)
         if task.type.is_milestone and "is_milestone" not in fields:
             task.is_milestone = True
+        if "assignee" not in fields and task.category is not None:
+            person = category_default_assignee(task, self.member_ids)
+            if person is not None:
+                self.member_ids.add(person.pk)
+                _set_related(task, "assignee", person)
         validate_task(task, set(fields))
         self._check_assignee(task.assignee_id)
         self._check_assignee(task.responsible_id, "responsible")

@@ -128,6 +128,9 @@ def validate_task(task: WorkItem, changed: set[str]) -> None:
         require_usable_calendar(task.calendar, task.project)
     if "type" in changed:
         _require_enabled_type(task)
+    if "priority" in changed and not task.priority.is_active:
+        raise InvalidInput(f"The priority {task.priority.name!r} is no longer in use.", field="priority",
+                           code=ErrorCode.INVALID_REFERENCE, entity="priority")
     if "version" in changed:
         require_assignable_version(task.version, task.project)
     if "category" in changed:
@@ -170,6 +173,17 @@ def apply_task_fields(task: WorkItem, fields: dict) -> None:
     for key, value in fields.items():
         setattr(task, key, value)
     validate_task(task, set(fields))
+
+
+def category_default_assignee(task: WorkItem, member_ids: set[int] | None = None):
+    """Who a new work item without an assignee goes to: its category's default assignee, if still a member of the
+    project (``member_ids``: people already known to be members, to spare the query), else nobody."""
+    person = task.category.default_assignee if task.category is not None else None
+    if person is None:
+        return None
+    if (member_ids is not None and person.pk in member_ids) or members_among(task.project, [person.pk]):
+        return person
+    return None
 
 
 def validate_assignee(project: Project, assignee, *, field: str = "assignee") -> None:
@@ -223,6 +237,7 @@ def task_create(*, actor, project: Project, name: str, custom_fields: dict | Non
         if fields.get(key, 0) is None:
             del fields[key]
     fields = clean_task_fields({"name": name, **fields})
+    given = set(fields)
     project_write_lock(project)
     task = WorkItem(project=project, author=actor)
     task.status = fields.pop("status", None) or default_status()
@@ -232,7 +247,9 @@ def task_create(*, actor, project: Project, name: str, custom_fields: dict | Non
         setattr(task, key, value)
     if task.type.is_milestone and "is_milestone" not in fields:
         task.is_milestone = True
-    validate_task(task, set(fields) | {"type"})
+    if "assignee" not in given:
+        task.assignee = category_default_assignee(task)
+    validate_task(task, given | {"type"})
     validate_assignee(project, task.assignee)
     validate_assignee(project, task.responsible, field="responsible")
     validate_parent(task, task.parent)
