@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from keelplan.changelog.models import ChangeEvent
 from keelplan.core.errors import InvalidInput
 from keelplan.customfields.services import custom_field_create, custom_values_read
+from keelplan.planning.bulk import tasks_bulk_apply
 from keelplan.planning.models import WorkItem
 from keelplan.planning.services import task_create, task_update
 from keelplan.portfolio.models import Project
@@ -69,3 +72,35 @@ def test_a_projects_custom_values_are_written_with_it(world):
         project_update(actor=world["lead"], project=project, name="Dock 2", custom_fields={budget.pk: -1})
     assert caught.value.code == "out_of_range"
     assert Project.objects.get(pk=project.pk).name == "Dock"
+
+
+def test_the_bulk_write_checks_and_writes_custom_values_as_the_single_row_services_do(world):
+    lead, project = world["lead"], world["project"]
+    hull = custom_field_create(actor=world["keeper"], name="Hull number", applies_to="work_item", format="string",
+                               regexp="[A-Z]{2}-[0-9]{3}")
+    shift = custom_field_create(actor=world["keeper"], name="Shift", applies_to="work_item", format="integer",
+                                is_required=True, default_value=1)
+    owner_field = custom_field_create(actor=world["keeper"], name="Inspector", applies_to="work_item",
+                                      format="user")
+    existing = task_create(actor=lead, project=project, name="Old")
+    events = ChangeEvent.objects.count()
+    with pytest.raises(InvalidInput) as caught:
+        tasks_bulk_apply(actor=lead, project=project, tasks=[
+            {"uid": uuid.uuid4(), "name": "Fine", "custom_fields": {hull.pk: "KP-001"}},
+            {"id": existing.pk, "custom_fields": {hull.pk: "bad"}}])
+    assert (caught.value.code, caught.value.field) == ("invalid_format", f"tasks[1].custom_fields.{hull.pk}")
+    with pytest.raises(InvalidInput) as caught:   # a user that does not exist, found after every row is read
+        tasks_bulk_apply(actor=lead, project=project, tasks=[
+            {"uid": uuid.uuid4(), "name": "Fine"},
+            {"uid": uuid.uuid4(), "name": "Also", "custom_fields": {owner_field.pk: 999_999}}])
+    assert (caught.value.code, caught.value.field) == ("invalid_reference",
+                                                       f"tasks[1].custom_fields.{owner_field.pk}")
+    assert ChangeEvent.objects.count() == events and not WorkItem.objects.filter(name__in=["Fine", "Also"]).exists()
+    uid = uuid.uuid4()
+    tasks_bulk_apply(actor=lead, project=project, tasks=[
+        {"uid": uid, "name": "New", "custom_fields": {hull.pk: "KP-002", owner_field.pk: lead.pk}},
+        {"id": existing.pk, "custom_fields": {hull.pk: "KP-003"}}])
+    new = WorkItem.objects.get(uid=uid)
+    values = custom_values_read("work_item", [new.pk, existing.pk])
+    assert values[new.pk] == {hull.pk: "KP-002", shift.pk: 1, owner_field.pk: lead.pk}
+    assert values[existing.pk] == {hull.pk: "KP-003", shift.pk: 1}

@@ -27,13 +27,14 @@ def require_entity(entity) -> str:
     return entity
 
 
-def custom_fields_applicable(entity: str, *, project=None, type=None) -> QuerySet:
+def custom_fields_applicable(entity: str, *, project=None, type=None, any_type: bool = False) -> QuerySet:
     """The live definitions that apply to an object of kind ``entity``, ordered by position, options prefetched.
 
     Work items and projects: fields for all projects, and those whose chosen projects include ``project``
     (``None``, a project not yet created: only the fields for all). Work items also: fields with no types set,
     and those whose types include ``type`` (``None``: only the fields with no types). Companies and people:
-    every live field of their kind.
+    every live field of their kind. ``any_type``: work item fields of every type, their types prefetched (for
+    ``CustomValueCleaner``, which picks per type in memory).
     """
     fields = CustomField.objects.filter(applies_to=require_entity(entity))
     if entity in (AppliesTo.WORK_ITEM, AppliesTo.PROJECT):
@@ -41,6 +42,9 @@ def custom_fields_applicable(entity: str, *, project=None, type=None) -> QuerySe
         if project is not None:
             chosen |= Exists(_ProjectLink.objects.filter(customfield_id=OuterRef("pk"), project_id=project.pk))
         fields = fields.filter(chosen)
+    if entity == AppliesTo.WORK_ITEM and any_type:
+        return (fields.order_by("position", "id")
+                .prefetch_related(Prefetch("options", queryset=CustomOption.objects.all()), "types"))
     if entity == AppliesTo.WORK_ITEM:
         typed = ~Exists(_TypeLink.objects.filter(customfield_id=OuterRef("pk")))
         if type is not None:

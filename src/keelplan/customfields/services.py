@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -226,28 +226,31 @@ def _from_text(kind: str, text: str):
     return int(text)
 
 
-def _check_users(found: list[tuple[str, int]]) -> None:
-    """Refuse the first user id that names no active user (one query for every user field)."""
+def _check_users(found: list[tuple[str | None, str, int]]) -> None:
+    """Refuse the first user id that names no active user (one query for every user field); ``found`` holds
+    ``(row, field, id)``, the row naming the object in a many-row request (or None)."""
     if not found:
         return
-    active = set(get_user_model().objects.filter(pk__in={pk for _, pk in found}, is_active=True)
+    active = set(get_user_model().objects.filter(pk__in={pk for _, _, pk in found}, is_active=True)
                  .values_list("pk", flat=True))
-    for field, pk in found:
+    for where, field, pk in found:
         if pk not in active:
-            raise InvalidInput(f"No such active user: {pk}.", field=field, code=ErrorCode.INVALID_REFERENCE,
-                               entity="user")
+            error = InvalidInput(f"No such active user: {pk}.", field=field, code=ErrorCode.INVALID_REFERENCE,
+                                 entity="user")
+            raise error.under(where) if where else error
 
 
-def _check_versions(found: list[tuple[str, int]]) -> None:
+def _check_versions(found: list[tuple[str | None, str, int]]) -> None:
     """Refuse the first version id that names no live version of a live project (one query)."""
     if not found:
         return
-    live = set(Version.objects.filter(pk__in={pk for _, pk in found}, project__deleted_at__isnull=True)
+    live = set(Version.objects.filter(pk__in={pk for _, _, pk in found}, project__deleted_at__isnull=True)
                .values_list("pk", flat=True))
-    for field, pk in found:
+    for where, field, pk in found:
         if pk not in live:
-            raise InvalidInput(f"No such version: {pk}.", field=field, code=ErrorCode.INVALID_REFERENCE,
-                               entity="version")
+            error = InvalidInput(f"No such version: {pk}.", field=field, code=ErrorCode.INVALID_REFERENCE,
+                                 entity="version")
+            raise error.under(where) if where else error
 
 
 def _field_id(key) -> int | None:
@@ -271,6 +274,80 @@ def _default(cf: CustomField):
     return [value] if cf.is_multi_value else value
 
 
+_ANY_TYPE = object()
+
+
+class CustomValueCleaner:
+    """Custom values of many objects of kind ``entity`` in one ``project`` checked with the definitions read once
+    (a bulk write checks thousands of rows): ``clean`` per object, then ``check_references`` once for the users
+    and versions every object named. No definitions, no further query."""
+
+    def __init__(self, entity: str, project, *, only_type=_ANY_TYPE):
+        """``only_type``: every object cleaned is of this work item type (None: of no type), so only the fields
+        for it are read; by default fields of every type are, with their types, and picked per object."""
+        self.entity = require_entity(entity)
+        if only_type is _ANY_TYPE:
+            self.fields = list(custom_fields_applicable(entity, project=project, any_type=True))
+            self.types = {cf.pk: {t.pk for t in cf.types.all()} for cf in self.fields} \
+                if entity == AppliesTo.WORK_ITEM and self.fields else {}
+        else:
+            self.fields = list(custom_fields_applicable(entity, project=project, type=only_type))
+            self.types = {}
+        self.references: dict[str, list[tuple[str | None, str, int]]] = {FieldFormat.USER: [],
+                                                                         FieldFormat.VERSION: []}
+
+    def applicable(self, type=None) -> dict[int, CustomField]:  # noqa: A002
+        """The definitions that apply to an object of work item type ``type`` (fields with no types: any)."""
+        return {cf.pk: cf for cf in self.fields
+                if not self.types.get(cf.pk) or (type is not None and type.pk in self.types[cf.pk])}
+
+    def clean(self, values, *, type=None, for_create: bool, where: str | None = None) -> dict:  # noqa: A002
+        """``values`` (``{custom_field_id: value}``) checked against the definitions that apply; returns
+        ``{custom_field_id: typed value}``. ``where`` names the object's row in a many-row request, for the errors
+        ``check_references`` raises later."""
+        if values is None:
+            values = {}
+        if not isinstance(values, Mapping):
+            raise InvalidInput("Must be an object of custom field values.", field="custom_fields",
+                               code=ErrorCode.INVALID_TYPE, expected="object")
+        if not self.fields:
+            if values:
+                key = next(iter(values))
+                raise InvalidInput(f"There is no custom field {key} here.", field=f"custom_fields.{key}",
+                                   code=ErrorCode.UNKNOWN_FIELD)
+            return {}
+        applicable = self.applicable(type)
+        given = {}
+        for key, value in values.items():
+            field_id = _field_id(key)
+            if field_id not in applicable:
+                raise InvalidInput(f"There is no custom field {key} here.", field=f"custom_fields.{key}",
+                                   code=ErrorCode.UNKNOWN_FIELD)
+            given[field_id] = value
+        cleaned = {}
+        for field_id, cf in applicable.items():
+            name = f"custom_fields.{field_id}"
+            if field_id in given:
+                value = _clean_value(cf, given[field_id], field=name)
+            elif for_create:
+                value = _default(cf)
+                if value is None and cf.is_required:
+                    raise InvalidInput("Required.", field=name, code=ErrorCode.REQUIRED)
+                if value is None:
+                    continue
+            else:
+                continue
+            cleaned[field_id] = value
+            if cf.format in self.references and value is not None:
+                self.references[cf.format] += [(where, name, pk) for pk in (value if cf.is_multi_value else [value])]
+        return cleaned
+
+    def check_references(self) -> None:
+        """Refuse the first user or version named by any object cleaned that does not exist (one query each)."""
+        _check_users(self.references[FieldFormat.USER])
+        _check_versions(self.references[FieldFormat.VERSION])
+
+
 def custom_values_clean(*, entity: str, project, type=None, values: Mapping, for_create: bool) -> dict:
     """``values`` (``{custom_field_id: value}``) checked against the live definitions that apply to an object of
     kind ``entity`` in ``project`` (the project itself for ``project`` objects; ``None`` for one not yet created,
@@ -281,37 +358,11 @@ def custom_values_clean(*, entity: str, project, type=None, values: Mapping, for
     rules refuse (``invalid_type``, ``too_long``, ``too_short``, ``invalid_format``, ``out_of_range``,
     ``invalid_date``, ``invalid_choice``, ``invalid_reference``, ``too_many``). With ``for_create`` a field not
     given takes its default, and a required one without a default is ``required``. Reads only: safe before any
-    write. Queries: the definitions, their options, and the users and the versions named (if any).
+    write. Queries: the definitions with their options and types, and the users and the versions named (if any).
     """
-    if not isinstance(values, Mapping):
-        raise InvalidInput("Must be an object of custom field values.", field="custom_fields",
-                           code=ErrorCode.INVALID_TYPE, expected="object")
-    applicable = {cf.pk: cf for cf in custom_fields_applicable(entity, project=project, type=type)}
-    given = {}
-    for key, value in values.items():
-        field_id = _field_id(key)
-        if field_id not in applicable:
-            raise InvalidInput(f"There is no custom field {key} here.", field=f"custom_fields.{key}",
-                               code=ErrorCode.UNKNOWN_FIELD)
-        given[field_id] = value
-    cleaned, references = {}, {FieldFormat.USER: [], FieldFormat.VERSION: []}
-    for field_id, cf in applicable.items():
-        name = f"custom_fields.{field_id}"
-        if field_id in given:
-            value = _clean_value(cf, given[field_id], field=name)
-        elif for_create:
-            value = _default(cf)
-            if value is None and cf.is_required:
-                raise InvalidInput("Required.", field=name, code=ErrorCode.REQUIRED)
-            if value is None:
-                continue
-        else:
-            continue
-        cleaned[field_id] = value
-        if cf.format in references and value is not None:
-            references[cf.format] += [(name, pk) for pk in (value if cf.is_multi_value else [value])]
-    _check_users(references[FieldFormat.USER])
-    _check_versions(references[FieldFormat.VERSION])
+    cleaner = CustomValueCleaner(entity, project, only_type=type)
+    cleaned = cleaner.clean(values, type=type, for_create=for_create)
+    cleaner.check_references()
     return cleaned
 
 
@@ -350,36 +401,53 @@ def custom_values_write(*, actor, entity: str, obj_id: int, project, cleaned: Ma
 
     Runs inside the caller's transaction when there is one; does not check who may edit the object.
     """
+    return custom_values_write_many(actor=actor, entity=entity, project=project,
+                                    cleaned_by_object={obj_id: cleaned}).get(obj_id, {})
+
+
+@write_transaction()
+def custom_values_write_many(*, actor, entity: str, project, cleaned_by_object: Mapping[int, Mapping]) -> dict:
+    """``custom_values_write`` for many objects of one project at once: the stored values read in one query per
+    ``READ_CHUNK`` objects, one delete, one insert and one ``change_record`` call. Returns
+    ``{obj_id: {field_id: [old, new]}}`` for the objects with changes."""
     require_entity(entity)
-    if not cleaned:
+    cleaned_by_object = {pk: cleaned for pk, cleaned in cleaned_by_object.items() if cleaned}
+    if not cleaned_by_object:
         return {}
-    fields = {cf.pk: cf for cf in CustomField.objects.filter(pk__in=list(cleaned), applies_to=entity)}
-    for field_id in cleaned:
+    field_ids = {field_id for cleaned in cleaned_by_object.values() for field_id in cleaned}
+    fields = {cf.pk: cf for cf in CustomField.objects.filter(pk__in=list(field_ids), applies_to=entity)}
+    for field_id in field_ids:
         if field_id not in fields:
             raise InvalidInput(f"There is no custom field {field_id} here.", field=f"custom_fields.{field_id}",
                                code=ErrorCode.UNKNOWN_FIELD)
-    before = _stored(entity, [obj_id], field_ids=cleaned, live_only=False)[obj_id]
-    changed = {}
-    for field_id, new in cleaned.items():
-        if fields[field_id].is_multi_value and new is not None and not isinstance(new, list):
-            new = [new]
-        if new == []:
-            new = None
-        old = before.get(field_id)
-        if old != new:
-            changed[field_id] = [old, new]
+    stored = _stored(entity, list(cleaned_by_object), field_ids=field_ids, live_only=False)
+    changed: dict[int, dict] = {}
+    for obj_id, cleaned in cleaned_by_object.items():
+        for field_id, new in cleaned.items():
+            if fields[field_id].is_multi_value and new is not None and not isinstance(new, list):
+                new = [new]
+            if new == []:
+                new = None
+            old = stored[obj_id].get(field_id)
+            if old != new:
+                changed.setdefault(obj_id, {})[field_id] = [old, new]
     if not changed:
         return {}
-    CustomValue.objects.filter(entity=entity, object_id=obj_id, custom_field_id__in=list(changed)).delete()
+    gone = Q()
+    for obj_id, fields_changed in changed.items():
+        gone |= Q(object_id=obj_id, custom_field_id__in=list(fields_changed))
+    CustomValue.objects.filter(gone, entity=entity).delete()
     CustomValue.objects.bulk_create([
         CustomValue(custom_field_id=field_id, entity=entity, object_id=obj_id, value=_to_text(value))
-        for field_id, (_, new) in changed.items() if new is not None
+        for obj_id, fields_changed in changed.items()
+        for field_id, (_, new) in fields_changed.items() if new is not None
         for value in (new if isinstance(new, list) else [new])
-    ])
+    ], batch_size=5000)
     change_record(project=project, actor=actor, changes=[
         Change("custom_value", obj_id, ChangeAction.UPDATED,
                payload={"object": [entity, obj_id], "custom_field": field_id, "value": [_json(old), _json(new)]})
-        for field_id, (old, new) in changed.items()
+        for obj_id, fields_changed in changed.items()
+        for field_id, (old, new) in fields_changed.items()
     ])
     return changed
 
@@ -712,6 +780,6 @@ def custom_option_delete(*, actor, option: CustomOption) -> None:
 
 __all__ = [
     "custom_field_create", "custom_field_delete", "custom_field_update", "custom_option_create",
-    "custom_option_delete", "custom_option_update", "custom_values_clean", "custom_values_read",
-    "custom_values_write",
+    "custom_option_delete", "custom_option_update", "CustomValueCleaner", "custom_values_clean", "custom_values_read",
+    "custom_values_write", "custom_values_write_many",
 ]

@@ -24,13 +24,14 @@ from keelplan.core.errors import Conflict, CyclicDependency, DomainError, ErrorC
 from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import parse_uid
+from keelplan.customfields.services import CustomValueCleaner, custom_values_write_many
 from keelplan.permissions import Action, ProjectAccess, members_among
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import Dependency, DependencyType, LagUnit, WorkItem
 from keelplan.planning.reference import default_type_for
 from keelplan.planning.services import (
-    DEPENDENCY_FIELDS, DEPENDENCY_INPUT, TASK_FIELDS, TASK_INPUT, apply_task_fields, category_default_assignee,
-    default_priority, default_status, default_type, validate_link_values, validate_task,
+    DEPENDENCY_FIELDS, DEPENDENCY_INPUT, TASK_FIELDS, TASK_INPUT, WORK_ITEM, apply_task_fields,
+    category_default_assignee, default_priority, default_status, default_type, validate_link_values, validate_task,
 )
 from keelplan.portfolio.models import Project, Role
 
@@ -91,7 +92,9 @@ def tasks_bulk_apply(
     existing task's id or the uid of a task created by this call. A dependency row (Scheduler or above) takes
     ``DEPENDENCY_FIELDS``; its ends are existing task ids or uids of tasks created by this call (or ``WorkItem``
     objects), and may give the link's own ``uid`` (unique like a task's; one is made up otherwise). ``status``,
-    ``type``, ``priority``, ``assignee`` and ``calendar`` are model instances, as for ``task_create``.
+    ``type``, ``priority``, ``assignee`` and ``calendar`` are model instances, as for ``task_create``. A task row
+    may carry ``custom_fields`` (``{custom field id: value}``), checked and written as ``task_create`` and
+    ``task_update`` do: a new work item takes the defaults, and a required field without one must be given.
 
     Invariant: either every row is written, with one change event each, or nothing is; the resulting graph
     (summaries expanded) is checked for cycles once. A reference to a task of another project is refused
@@ -221,6 +224,11 @@ class _BulkWrite:
         self.existing_links: set[tuple[int, int, str]] = set()
         self.seen_edits: set[int] = set()
         self.seen_links: set[tuple[int, int, str]] = set()
+        # Custom values: the definitions read once if any row may carry values (a new work item takes the
+        # defaults); (work item, cleaned values) per row that has some.
+        self.custom = CustomValueCleaner(WORK_ITEM, project) if creates or any(
+            "custom_fields" in r for r in rows) else None
+        self.custom_rows: list[tuple] = []
 
     def _new_task_defaults(self) -> dict:
         status, type_, priority = default_status(), default_type_for(self.project) or default_type(), default_priority()
@@ -262,6 +270,8 @@ class _BulkWrite:
                 raise exc.under(f"dependencies[{j}]") from None
         if self.new_links or self.parent_moves:
             self._check_cycles()
+        if self.custom is not None:
+            self.custom.check_references()
 
     def _check_create(self, i: int, row: dict) -> None:
         self.access.require(Action.WORK_ITEM_CREATE, self.project)
@@ -277,6 +287,7 @@ class _BulkWrite:
         if uid in self.uids_taken:
             raise Conflict("A work item with this uid exists already.", field="uid", code=ErrorCode.DUPLICATE_UID)
         parent = fields.pop("parent", None)
+        custom = fields.pop("custom_fields", None)
         for name in ("status", "type", "priority"):
             if fields.get(name, 0) is None:
                 del fields[name]
@@ -298,6 +309,9 @@ class _BulkWrite:
         validate_task(task, set(fields))
         self._check_assignee(task.assignee_id)
         self._check_assignee(task.responsible_id, "responsible")
+        cleaned = self.custom.clean(custom, type=task.type, for_create=True, where=f"tasks[{i}]")
+        if cleaned:
+            self.custom_rows.append((task, cleaned))
         self.parent_of[key] = self._parent_key(parent, key)
         if self.parent_of[key] is not None:
             self.parent_moves.append((i, key))
@@ -314,6 +328,7 @@ class _BulkWrite:
         if isinstance(task_id, bool) or not isinstance(task_id, int):
             raise InvalidInput("Expected a work item id.", field="id", code=ErrorCode.INVALID_TYPE, expected="integer")
         parent = fields.pop("parent", _UNSET)
+        custom = fields.pop("custom_fields", _UNSET)
         fields = TASK_INPUT.clean(fields)
         task = self.editable.get(task_id)
         if task is None:
@@ -323,6 +338,11 @@ class _BulkWrite:
             raise InvalidInput("This work item is edited by an earlier row of this request.", field="id")
         self.seen_edits.add(task_id)
         self.access.require(Action.WORK_ITEM_UPDATE, task, fields=[*fields, *(() if parent is _UNSET else ("parent",))])
+        if custom is not _UNSET:
+            cleaned = self.custom.clean(custom, type=fields.get("type", task.type), for_create=False,
+                                        where=f"tasks[{i}]")
+            if cleaned:
+                self.custom_rows.append((task, cleaned))
         check_lock_version(task, lock_version)
         before = snapshot(task, TASK_FIELDS)
         apply_task_fields(task, fields)
@@ -458,6 +478,10 @@ class _BulkWrite:
 
     def apply(self) -> BulkResult:
         created = self._insert_tasks()
+        if self.custom_rows:
+            custom_values_write_many(actor=self.actor, entity=WORK_ITEM, project=self.project,
+                                     cleaned_by_object={task.id if isinstance(task, _NewTask) else task.pk: cleaned
+                                                        for task, cleaned in self.custom_rows})
         updated = self._update_tasks()
         links = self._insert_links()
         change_record(project=self.project, actor=self.actor, changes=[
