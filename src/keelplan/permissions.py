@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 
 from keelplan.accounts.models import GroupAncestor, GroupMember, User
 from keelplan.core.errors import NotFound, PermissionDenied
-from keelplan.core.workspace import is_signed_in, is_workspace_admin
+from keelplan.core.workspace import is_signed_in, is_workspace_admin, require_workspace_admin
 from keelplan.planning.models import WorkItem
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.resources.models import Assignment
@@ -252,8 +252,7 @@ def require(actor, action: Action, obj=None, *, fields=()) -> int | None:
     """The actor's role in ``obj``'s project if ``action`` is allowed; else ``NotFound`` (the actor may not see the
     project) or ``PermissionDenied`` (they may, but not do this)."""
     if action == Action.WORKSPACE_MANAGE:
-        if not is_workspace_admin(actor):
-            raise PermissionDenied("Only a workspace administrator may change workspace settings.")
+        require_workspace_admin(actor, action=PHRASES[action])
         return None
     project = _project_of(obj)
     if project is None:

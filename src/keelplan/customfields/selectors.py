@@ -9,14 +9,11 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from keelplan.core.errors import ErrorCode, InvalidInput
+from keelplan.core.workspace import is_signed_in
 from keelplan.customfields.models import AppliesTo, CustomField, CustomOption
 
 _ProjectLink = CustomField.projects.through
 _TypeLink = CustomField.types.through
-
-
-def _signed_in(actor) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False)
 
 
 def require_entity(entity) -> str:
@@ -55,7 +52,7 @@ def custom_fields_applicable(entity: str, *, project=None, type=None, any_type: 
 
 def custom_fields_for(*, actor, entity: str, project=None, type=None) -> QuerySet:
     """What ``custom_fields_applicable`` gives, for a signed-in actor (nothing for anyone else)."""
-    if not _signed_in(actor):
+    if not is_signed_in(actor):
         return CustomField.objects.none()
     return custom_fields_applicable(entity, project=project, type=type)
 
@@ -63,7 +60,7 @@ def custom_fields_for(*, actor, entity: str, project=None, type=None) -> QuerySe
 def custom_field_list(*, actor, entity: str | None = None) -> QuerySet:
     """Every live definition (of kind ``entity`` when given), ordered by kind and position, with their options,
     chosen projects and types prefetched: OpenProject v2's ``/custom_fields`` and Beebole's ``custom_field.list``."""
-    if not _signed_in(actor):
+    if not is_signed_in(actor):
         return CustomField.objects.none()
     fields = CustomField.objects.all()
     if entity is not None:

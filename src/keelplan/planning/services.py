@@ -23,7 +23,7 @@ from keelplan.core.validation import (
 from keelplan.customfields.models import AppliesTo
 from keelplan.customfields.services import custom_values_clean, custom_values_write
 from keelplan.engine import limits
-from keelplan.permissions import Action, members_among, require, role_in
+from keelplan.permissions import Action, ProjectAccess, members_among, require
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import (
     DATED_CONSTRAINTS, Category, ConstraintType, Dependency, DependencyType, LagUnit, Priority, SchedulingMode, Status,
@@ -334,10 +334,11 @@ def task_restore(*, actor, task_id: int) -> WorkItem:
     subtasks, and the links and assignments whose other end is live again. Links that would now duplicate
     or close a cycle are refused."""
     task = WorkItem.all_objects.filter(pk=task_id, project__deleted_at__isnull=True).select_related("project").first()
-    if task is None or role_in(actor, task.project) is None:
+    access = ProjectAccess(actor, task.project) if task is not None else None
+    if access is None or not access.visible:
         raise NotFound("Work item not found.", entity="work item")
     project = task.project
-    require(actor, Action.WORK_ITEM_DELETE, project)
+    access.require(Action.WORK_ITEM_DELETE, project)
     project_write_lock(project)
     task = WorkItem.all_objects.get(pk=task.pk)
     if not task.is_deleted:
@@ -436,10 +437,11 @@ def dependency_create(
                                 "lag_unit": lag_unit, "description": description})
     predecessor, successor, description = values["predecessor"], values["successor"], values["description"]
     project = successor.project
-    if role_in(actor, project) is None:
+    access = ProjectAccess(actor, project)
+    if not access.visible:
         raise InvalidInput("The successor does not exist.", field="successor", code=ErrorCode.INVALID_REFERENCE,
                            entity="work item")
-    require(actor, Action.DEPENDENCY_MANAGE, project)
+    access.require(Action.DEPENDENCY_MANAGE, project)
     validate_link_ends(predecessor, successor)
     project_write_lock(project)
     if Dependency.objects.filter(predecessor=predecessor, successor=successor, dep_type=dep_type).exists():

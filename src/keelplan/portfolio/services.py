@@ -24,7 +24,7 @@ from keelplan.core.validation import IDENTIFIER_RE, Boolean, Choice, Date, Field
 from keelplan.customfields.models import AppliesTo
 from keelplan.customfields.services import custom_values_clean, custom_values_write
 from keelplan.engine import limits
-from keelplan.permissions import Action, require, role_in
+from keelplan.permissions import Action, ProjectAccess, require, role_in
 from keelplan.planning.models import WorkItem
 from keelplan.planning.reference import work_item_versions_recheck
 from keelplan.portfolio.models import Company, Membership, Project, ProjectStatus, ProjectType, Role
@@ -74,11 +74,12 @@ def _check_identifier_free(identifier: str, *, exclude_pk=None) -> str:
 def _validate_parent(actor, parent: Project | None, *, project: Project | None = None) -> None:
     if parent is None:
         return
-    if role_in(actor, parent) is None:
+    access = ProjectAccess(actor, parent)
+    if not access.visible:
         raise InvalidInput("The parent project does not exist.", field="parent", code=ErrorCode.INVALID_REFERENCE,
                            entity="project")
     try:
-        require(actor, Action.SUBPROJECT_ADD, parent)
+        access.require(Action.SUBPROJECT_ADD, parent)
     except PermissionDenied as exc:
         exc.field = "parent"
         raise

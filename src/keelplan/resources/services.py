@@ -22,7 +22,7 @@ from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import Fields, Number, Reference, Text
 from keelplan.core.workspace import require_workspace_admin
-from keelplan.permissions import Action, require, role_in
+from keelplan.permissions import Action, ProjectAccess, require
 from keelplan.portfolio.models import Project
 from keelplan.resources.models import MAX_UNITS, MIN_UNITS, Assignment, Resource
 
@@ -100,11 +100,12 @@ def resource_delete(*, actor, resource: Resource) -> None:
 @write_transaction()
 def assignment_create(*, actor, work_item, resource: Resource, units=Decimal("1.00")) -> Assignment:
     """Assign a resource to a work item (Scheduler or above in its project)."""
-    if work_item is None or work_item.is_deleted or role_in(actor, work_item.project) is None:
+    access = ProjectAccess(actor, work_item.project) if work_item is not None and not work_item.is_deleted else None
+    if access is None or not access.visible:
         raise InvalidInput("The work item does not exist.", field="task", code=ErrorCode.INVALID_REFERENCE,
                            entity="work item")
     project = work_item.project
-    require(actor, Action.ASSIGNMENT_MANAGE, project)
+    access.require(Action.ASSIGNMENT_MANAGE, project)
     if not isinstance(resource, Resource) or resource.is_deleted:
         raise InvalidInput("The resource does not exist.", field="resource", code=ErrorCode.INVALID_REFERENCE,
                            entity="resource")
