@@ -19,6 +19,7 @@ from keelplan.core.errors import REGISTRY, DomainError, ErrorCode
 from keelplan.planning.services import (
     DEPENDENCY_FIELDS, TASK_FIELDS, dependency_create, dependency_update, task_create, task_update,
 )
+from keelplan.planning.relations import relation_create, relation_update
 from keelplan.portfolio.models import Membership
 from keelplan.portfolio.services import (
     PROJECT_FIELDS, membership_add, membership_change_role, project_create, project_update,
@@ -58,6 +59,7 @@ def world(db):
     a = task_create(actor=lead, project=project, name="A")
     b = task_create(actor=lead, project=project, name="B")
     link = dependency_create(actor=lead, predecessor=a, successor=b)
+    relation = relation_create(actor=lead, from_item=a, to_item=b, type="relates")
     resource = resource_create(actor=admin, name="Crane")
     assignment = assignment_create(actor=lead, work_item=a, resource=resource)
     calendar = calendar_create(actor=admin, name="Site")
@@ -80,6 +82,15 @@ def _calls(w):
         calls.append(("dependency_create", field, create))
         calls.append(("dependency_update", field, lambda v, f=field: dependency_update(
             actor=lead, dependency=w["link"], **{f: v})))
+    for field in ("from_item", "to_item", "type", "description", "lag", "lag_unit"):
+        def relate(v, f=field):
+            kwargs = {"from_item": w["b"], "to_item": w["a"], "type": "blocks"}
+            kwargs[f] = v
+            return relation_create(actor=lead, **kwargs)
+        calls.append(("relation_create", field, relate))
+        if field not in ("from_item", "to_item"):
+            calls.append(("relation_update", field, lambda v, f=field: relation_update(
+                actor=lead, relation=w["relation"], **{f: v})))
     for field in PROJECT_FIELDS:
         def create_project(v, f=field):
             kwargs = {"name": "P", "start_date": dt.date(2026, 1, 5)}
@@ -143,7 +154,7 @@ def test_every_service_refuses_bad_values_with_a_registered_code_and_writes_noth
             accepted += 1
             if label in ALWAYS_REFUSED:
                 problems.append(f"{service}.{field}={label}: accepted")
-            for row in ("a", "b", "link", "project", "resource", "calendar", "assignment", "membership"):
+            for row in ("a", "b", "link", "relation", "project", "resource", "calendar", "assignment", "membership"):
                 world[row].refresh_from_db()
     assert problems == []
     assert refused > 500 and accepted > 0

@@ -50,6 +50,7 @@ class Action(StrEnum):
     WORK_ITEM_DELETE = "work_item.delete"          # [project or work item]
     WORK_ITEMS_WRITE = "work_item.write"           # [project]: may write some rows (bulk); each row is checked too
     DEPENDENCY_MANAGE = "dependency.manage"        # [project]
+    RELATION_MANAGE = "relation.manage"            # [project]: relations that do not schedule
     ASSIGNMENT_MANAGE = "assignment.manage"        # [project]
     PROJECT_CALENDAR_MANAGE = "calendar.manage"    # [project]: its own calendars
     SCHEDULE_RECOMPUTE = "schedule.recompute"      # [project]
@@ -71,6 +72,7 @@ MINIMUM_ROLE: dict[Action, int] = {
     Action.WORK_ITEM_DELETE: Role.ADMIN,
     Action.WORK_ITEMS_WRITE: Role.MEMBER,
     Action.DEPENDENCY_MANAGE: Role.SCHEDULER,
+    Action.RELATION_MANAGE: Role.SCHEDULER,
     Action.ASSIGNMENT_MANAGE: Role.SCHEDULER,
     Action.PROJECT_CALENDAR_MANAGE: Role.ADMIN,
     Action.SCHEDULE_RECOMPUTE: Role.SCHEDULER,
@@ -90,6 +92,7 @@ PHRASES: dict[Action, str] = {
     Action.WORK_ITEM_DELETE: "delete work items",
     Action.WORK_ITEMS_WRITE: "change work items or links",
     Action.DEPENDENCY_MANAGE: "manage dependencies",
+    Action.RELATION_MANAGE: "manage relations",
     Action.ASSIGNMENT_MANAGE: "assign resources",
     Action.PROJECT_CALENDAR_MANAGE: "manage this project's calendars",
     Action.SCHEDULE_RECOMPUTE: "recompute the schedule",

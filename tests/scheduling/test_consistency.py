@@ -23,9 +23,11 @@ from keelplan.planning.services import (
     dependency_create, dependency_delete, dependency_update, task_create, task_delete, task_restore, task_update,
 )
 from keelplan.portfolio.services import project_update
+from keelplan.planning.relations import relation_create
 from keelplan.scheduling.inputs import catch_up, input_cache, load_full
 from keelplan.scheduling.models import ProjectSchedule
 from keelplan.scheduling.selectors import load_computed
+from keelplan.scheduling.services import compute
 from keelplan.scheduling.store import FIELDS, Computed, computed_cache
 from keelplan.changelog.models import ChangeStream
 
@@ -43,7 +45,7 @@ def positions(project_id: int) -> tuple[int, int]:
 def assert_stored_equals_fresh(project_id: int) -> None:
     seq, ws = positions(project_id)
     state = load_full(project_id, seq=seq, ws_seq=ws)
-    result = schedule(state.project_input)
+    result, left_out, link_driving = compute(state)
     fresh = Computed.from_columns(0, np.asarray(result.ids, dtype=np.int64), {k: result.columns[k] for k in FIELDS})
     row = ProjectSchedule.objects.get(project_id=project_id)
     stored = load_computed(project_id, version=row.version, chunk_count=row.chunk_count, use_cache=False,
@@ -54,20 +56,25 @@ def assert_stored_equals_fresh(project_id: int) -> None:
     assert row.project_finish == (result.project_finish if len(fresh) else None)
     assert row.critical_path == list(result.critical_path)
     flags = dict(WorkItem.objects.filter(project_id=project_id).values_list("id", "is_critical"))
-    assert flags == dict(zip(fresh.ids.tolist(), fresh.cols["crit"].tolist(), strict=True))
+    # A work item left out of the schedule (manual, undated) has no computed fields and is never critical.
+    assert set(flags) - set(fresh.ids.tolist()) == set(left_out)
+    assert flags == {t: False for t in left_out} | dict(zip(fresh.ids.tolist(), fresh.cols["crit"].tolist(),
+                                                             strict=True))
     # Every live link's stored is_driving is the engine's flag for it (links are given to it in id order).
     driving = dict(Dependency.objects.filter(project_id=project_id).values_list("id", "is_driving"))
     assert list(driving) == state.link_ids.tolist()
-    assert driving == dict(zip(state.link_ids.tolist(), result.link_driving.tolist(), strict=True))
+    assert driving == dict(zip(state.link_ids.tolist(), link_driving.tolist(), strict=True))
     cached = input_cache.get(project_id)
     if cached is not None and cached.seq == seq and cached.ws_seq == ws:
-        assert (cached.tasks, cached.links, cached.calendars) == (state.tasks, state.links, state.calendars)
+        assert (cached.tasks, cached.links, cached.calendars, cached.undated) == (
+            state.tasks, state.links, state.calendars, state.undated)
         assert cached.link_ids.tolist() == list(cached.links) == state.link_ids.tolist()
         assert cached.driving.tolist() == state.driving.tolist()
 
 
 OPERATIONS = ("add_task", "duration", "constraint", "progress", "parent", "add_link", "change_link", "drop_link",
-              "delete", "restore", "holiday", "project_start", "stale_process", "new_process")
+              "delete", "restore", "holiday", "project_start", "stale_process", "new_process", "undate", "date",
+              "relate")
 
 
 @pytest.mark.django_db
@@ -142,6 +149,20 @@ def test_stored_schedule_equals_a_fresh_computation(owner, django_capture_on_com
                         computed_cache.drop(pid)
                     elif input_cache.get(pid) is not None:
                         saved_states.append(input_cache.get(pid))
+                elif op == "undate":
+                    # A manual work item with no dates leaves the schedule (an OpenProject work package's default).
+                    task_update(actor=owner, task=pick(), scheduling_mode="manual", manual_start=None,
+                                manual_finish=None, allow_undated=True)
+                elif op == "date":
+                    if data.draw(st.booleans()):
+                        day = START + dt.timedelta(days=data.draw(st.integers(0, 20)))
+                        task_update(actor=owner, task=pick(), scheduling_mode="manual", manual_start=day,
+                                    manual_finish=day + dt.timedelta(days=data.draw(st.integers(0, 4))))
+                    else:
+                        task_update(actor=owner, task=pick(), scheduling_mode="auto")
+                elif op == "relate" and len(live) > 1:
+                    relation_create(actor=owner, from_item=pick(), to_item=pick(),
+                                    type=data.draw(st.sampled_from(["relates", "blocks", "follows", "partof"])))
                 elif op == "new_process":
                     input_cache.clear()
                     computed_cache.clear()

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from keelplan.core.models import DomainModel
+from keelplan.core.models import DomainModel, LiveManager, LiveQuerySet
 
 # A colour as stored everywhere: ``#RRGGBB``.
 HEX_COLOR_PATTERN = r"#[0-9A-Fa-f]{6}"
@@ -332,18 +332,58 @@ class LagUnit(models.TextChoices):
     PERCENT = "pct", "Percent of predecessor duration"
 
 
-class Dependency(DomainModel):
-    """A scheduling link ``predecessor -> successor``. Negative lag is a lead.
+class RelationType(models.TextChoices):
+    """The relations between two work items that do not schedule: each stored one way round (``from`` is the
+    predecessor column, ``to`` the successor), its inverse read by swapping the ends (``INVERSES``)."""
 
-    Invariants: both ends are live work items of ``project``; no self-links; the live dependency graph is
-    acyclic; at most one live link per (predecessor, successor, type); ``uid`` is unique within the project.
+    RELATES = "relates", "Relates to"
+    DUPLICATES = "duplicates", "Duplicates"
+    BLOCKS = "blocks", "Blocks"
+    INCLUDES = "includes", "Includes"
+    REQUIRES = "requires", "Requires"
+
+
+# The name of each stored relation read from its other end (``relates`` reads the same both ways).
+INVERSES = {
+    RelationType.RELATES: "relates", RelationType.DUPLICATES: "duplicated", RelationType.BLOCKS: "blocked",
+    RelationType.INCLUDES: "partof", RelationType.REQUIRES: "requiredby",
+}
+SCHEDULING_TYPES = tuple(DependencyType.values)
+
+
+class SchedulingLinkManager(LiveManager):
+    """Live rows that schedule (``DependencyType``): what the scheduler, the v1 dialect and offline sync see."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(dep_type__in=SCHEDULING_TYPES)
+
+
+class SchedulingLinkRows(models.Manager.from_queryset(LiveQuerySet)):
+    """Every row that schedules, deleted ones included."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(dep_type__in=SCHEDULING_TYPES)
+
+
+class Dependency(DomainModel):
+    """A link between two work items of one project: a scheduling link ``predecessor -> successor`` (FS, SS, FF,
+    SF; negative lag is a lead), or a relation that does not schedule (``RelationType``), in the same rows and
+    id space, as OpenProject keeps all its relations.
+
+    ``objects`` and ``all_objects`` see only scheduling links, so the scheduler, the cycle checks, the v1 dialect
+    and offline sync never meet a relation; ``relations`` sees every live row, ``every_row`` every row.
+
+    Invariants: both ends are live work items of ``project``; no self-links; the live graph of scheduling links
+    is acyclic; at most one live row per (predecessor, successor, type), and per pair for ``relates``, which
+    reads the same both ways; a relation has no lag and is never driving; ``uid`` is unique within the project.
     """
 
     uid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)   # as ``WorkItem.uid``
     project = models.ForeignKey("portfolio.Project", on_delete=models.CASCADE, related_name="dependencies")
     predecessor = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="successor_links")
     successor = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="predecessor_links")
-    dep_type = models.CharField(max_length=2, choices=DependencyType.choices, default=DependencyType.FS)
+    dep_type = models.CharField(max_length=10, choices=DependencyType.choices + RelationType.choices,
+                                default=DependencyType.FS)
     lag = models.IntegerField(default=0)
     lag_unit = models.CharField(max_length=3, choices=LagUnit.choices, default=LagUnit.ELAPSED_DAYS)
     description = models.TextField(blank=True)
@@ -352,9 +392,15 @@ class Dependency(DomainModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = SchedulingLinkManager()
+    all_objects = SchedulingLinkRows()
+    relations = LiveManager()
+    every_row = LiveQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "dependencies"
+        base_manager_name = "every_row"
         indexes = [models.Index(fields=["project", "id"])]
         constraints = [
             models.UniqueConstraint(
@@ -368,3 +414,8 @@ class Dependency(DomainModel):
 
     def __str__(self) -> str:
         return f"{self.predecessor_id} -{self.dep_type}-> {self.successor_id}"
+
+    @property
+    def schedules(self) -> bool:
+        """A scheduling link (FS, SS, FF, SF), not a relation."""
+        return self.dep_type in SCHEDULING_TYPES

@@ -26,8 +26,8 @@ from keelplan.engine import limits
 from keelplan.permissions import Action, ProjectAccess, members_among, require
 from keelplan.planning.graph import find_cycle
 from keelplan.planning.models import (
-    DATED_CONSTRAINTS, Category, ConstraintType, Dependency, DependencyType, LagUnit, Priority, SchedulingMode, Status,
-    Version, WorkItem, WorkItemType,
+    DATED_CONSTRAINTS, SCHEDULING_TYPES, Category, ConstraintType, Dependency, DependencyType, LagUnit, Priority,
+    RelationType, SchedulingMode, Status, Version, WorkItem, WorkItemType,
 )
 from keelplan.planning.reference import (
     default_type_for, require_assignable_version, require_enabled_type, require_usable_category, types_enabled,
@@ -45,6 +45,8 @@ MAX_HOURS = Decimal("99999999.99")
 DEPENDENCY_FIELDS = ("predecessor", "successor", "dep_type", "lag", "lag_unit", "description")
 MAX_DESCRIPTION = 100_000
 MAX_LINK_DESCRIPTION = 10_000
+# The change log's entity for a relation that does not schedule (a scheduling link's is "dependency").
+RELATION_ENTITY = "relation"
 # Every writable work item field and how its values are read: the single-row services, the bulk write and offline
 # push all clean input through it, so each refuses the same value with the same code.
 TASK_INPUT = Fields(
@@ -69,6 +71,7 @@ DEPENDENCY_INPUT = Fields(
 )
 # The fields whose dates the scheduler bounds by the project start (checked when one of these changes).
 WORK_ITEM = AppliesTo.WORK_ITEM.value
+MANUAL_WINDOW_FIELDS = frozenset({"scheduling_mode", "manual_start", "manual_finish"})
 SCHEDULED_DATE_FIELDS = frozenset({"constraint_type", "constraint_date", "manual_start", "manual_finish",
                                    "actual_start", "actual_finish"})
 
@@ -95,9 +98,14 @@ def clean_task_fields(fields: dict) -> dict:
     return TASK_INPUT.clean(fields)
 
 
-def validate_task(task: WorkItem, changed: set[str]) -> None:
+def validate_task(task: WorkItem, changed: set[str], *, allow_undated: bool = False) -> None:
     """The rules across one work item's own fields, checked after cleaned values are applied: constraint and
-    date pairs, the manual window, the scheduler's date bounds, and the calendar the project may use."""
+    date pairs, the manual window, the scheduler's date bounds, and the calendar the project may use.
+
+    A manually scheduled work item with neither date takes no part in the schedule (OpenProject's default for a
+    new work package). Only a caller that offers such items passes ``allow_undated``; for the others (the v1
+    dialect: TruePPM's manual tasks always have dates) a write that sets the mode or the manual dates needs a
+    start, while a write that leaves them alone may touch an undated item another dialect made."""
     if task.constraint_type in DATED_CONSTRAINTS:
         if task.constraint_date is None:
             raise InvalidInput(f"A {task.constraint_type} constraint needs a date.", field="constraint_date",
@@ -107,10 +115,11 @@ def validate_task(task: WorkItem, changed: set[str]) -> None:
     elif task.constraint_date is not None and "constraint_date" in changed:
         raise InvalidInput("ASAP and ALAP constraints take no date; set the constraint type too.",
                            field="constraint_date", code=ErrorCode.NOT_ALLOWED)
-    if task.scheduling_mode == SchedulingMode.MANUAL:
-        if task.manual_start is None:
+    if task.scheduling_mode == SchedulingMode.MANUAL and task.manual_start is None:
+        if task.manual_finish is not None or not (allow_undated or changed.isdisjoint(MANUAL_WINDOW_FIELDS)):
             raise InvalidInput("A manually scheduled work item needs a start date.", field="manual_start",
                                code=ErrorCode.REQUIRED)
+    elif task.scheduling_mode == SchedulingMode.MANUAL:
         if task.manual_finish is None:
             task.manual_finish = task.manual_start
         if task.manual_finish < task.manual_start:
@@ -168,11 +177,11 @@ def _validate_scheduled_dates(task: WorkItem) -> None:
         require_schedulable(limits.actual_date_problem(start, getattr(task, field)), field=field, what=what)
 
 
-def apply_task_fields(task: WorkItem, fields: dict) -> None:
+def apply_task_fields(task: WorkItem, fields: dict, *, allow_undated: bool = False) -> None:
     """Set cleaned ``fields`` on ``task`` and check the rules across its own fields."""
     for key, value in fields.items():
         setattr(task, key, value)
-    validate_task(task, set(fields))
+    validate_task(task, set(fields), allow_undated=allow_undated)
 
 
 def category_default_assignee(task: WorkItem, member_ids: set[int] | None = None):
@@ -228,10 +237,12 @@ def _check_parent_move(project: Project, task_id: int, parent_id: int | None) ->
 
 
 @write_transaction()
-def task_create(*, actor, project: Project, name: str, custom_fields: dict | None = None, **fields) -> WorkItem:
+def task_create(*, actor, project: Project, name: str, custom_fields: dict | None = None, allow_undated: bool = False,
+                **fields) -> WorkItem:
     """Create a work item (Admin or above). ``status``, ``type`` and ``priority`` default to the workspace's
     defaults when absent or None. ``custom_fields`` (``{custom field id: value}``) are checked against the
-    definitions that apply to the project and type, defaults filled in, in the same transaction."""
+    definitions that apply to the project and type, defaults filled in, in the same transaction.
+    ``allow_undated``: a manual work item may have no dates (``validate_task``)."""
     require(actor, Action.WORK_ITEM_CREATE, project)
     for key in ("status", "type", "priority"):
         if fields.get(key, 0) is None:
@@ -249,7 +260,7 @@ def task_create(*, actor, project: Project, name: str, custom_fields: dict | Non
         task.is_milestone = True
     if "assignee" not in given:
         task.assignee = category_default_assignee(task)
-    validate_task(task, given | {"type"})
+    validate_task(task, given | {"type"}, allow_undated=allow_undated)
     validate_assignee(project, task.assignee)
     validate_assignee(project, task.responsible, field="responsible")
     validate_parent(task, task.parent)
@@ -268,9 +279,9 @@ def task_create(*, actor, project: Project, name: str, custom_fields: dict | Non
 
 @write_transaction()
 def task_update(*, actor, task: WorkItem, lock_version: int | None = None, custom_fields: dict | None = None,
-                **fields) -> WorkItem:
+                allow_undated: bool = False, **fields) -> WorkItem:
     """Change a work item: Admin and above any task; a Member only tasks assigned to them (not their
-    assignee or parent)."""
+    assignee or parent). ``allow_undated`` as for ``task_create``."""
     project = task.project
     fields = clean_task_fields(fields)
     require(actor, Action.WORK_ITEM_UPDATE, task, fields=fields)
@@ -281,7 +292,7 @@ def task_update(*, actor, task: WorkItem, lock_version: int | None = None, custo
     check_lock_version(task, lock_version)
     before = snapshot(task, TASK_FIELDS)
     old_parent_id = task.parent_id
-    apply_task_fields(task, fields)
+    apply_task_fields(task, fields, allow_undated=allow_undated)
     if "assignee" in fields:
         validate_assignee(project, task.assignee)
     if "responsible" in fields:
@@ -313,16 +324,17 @@ def task_delete(*, actor, task: WorkItem) -> None:
     project_write_lock(project)
     ids = subtree_ids(task)
     now = timezone.now()
-    link_ids = list(
-        Dependency.objects.filter(project=project)
-        .filter(Q(predecessor_id__in=ids) | Q(successor_id__in=ids)).values_list("id", flat=True)
-    )
+    link_ids, relation_ids = [], []
+    for pk, kind in (Dependency.relations.filter(project=project)
+                     .filter(Q(predecessor_id__in=ids) | Q(successor_id__in=ids)).values_list("id", "dep_type")):
+        (link_ids if kind in SCHEDULING_TYPES else relation_ids).append(pk)
     assignment_ids = list(Assignment.objects.filter(work_item_id__in=ids).values_list("id", flat=True))
-    Dependency.objects.filter(pk__in=link_ids).soft_delete(at=now)
+    Dependency.relations.filter(pk__in=link_ids + relation_ids).soft_delete(at=now)
     Assignment.objects.filter(pk__in=assignment_ids).soft_delete(at=now)
     WorkItem.objects.filter(pk__in=ids).soft_delete(at=now)
     change_record(project=project, actor=actor, changes=(
         [Change("dependency", i, ChangeAction.DELETED) for i in sorted(link_ids)]
+        + [Change(RELATION_ENTITY, i, ChangeAction.DELETED) for i in sorted(relation_ids)]
         + [Change("assignment", i, ChangeAction.DELETED) for i in sorted(assignment_ids)]
         + [Change("work_item", i, ChangeAction.DELETED) for i in ids]
     ))
@@ -373,16 +385,38 @@ def task_restore(*, actor, task_id: int) -> WorkItem:
         .values_list("id", flat=True)
     )
     link_ids = [pk for pk, *_ in links]
+    relation_ids = _relations_to_restore(project, ids, stamp, live_after)
     now = timezone.now()
     WorkItem.all_objects.filter(pk__in=ids).update(deleted_at=None, updated_at=now)
-    Dependency.all_objects.filter(pk__in=link_ids).update(deleted_at=None, updated_at=now)
+    Dependency.every_row.filter(pk__in=link_ids + relation_ids).update(deleted_at=None, updated_at=now)
     Assignment.all_objects.filter(pk__in=assignment_ids).update(deleted_at=None, updated_at=now)
     change_record(project=project, actor=actor, changes=(
         [Change("work_item", i, ChangeAction.RESTORED) for i in ids]
         + [Change("dependency", i, ChangeAction.RESTORED) for i in sorted(link_ids)]
+        + [Change(RELATION_ENTITY, i, ChangeAction.RESTORED) for i in sorted(relation_ids)]
         + [Change("assignment", i, ChangeAction.RESTORED) for i in sorted(assignment_ids)]
     ))
     return WorkItem.objects.get(pk=task.pk)
+
+
+def _relations_to_restore(project: Project, ids: list[int], stamp, live_after: set[int]) -> list[int]:
+    """The relations deleted with the work items ``ids`` whose ends are live again, less any made again since
+    (a relation carries nothing a new one lacks, so the one made since stands instead of refusing the restore)."""
+    rows = [row for row in Dependency.every_row.filter(project=project, deleted_at=stamp)
+            .exclude(dep_type__in=SCHEDULING_TYPES).filter(Q(predecessor_id__in=ids) | Q(successor_id__in=ids))
+            .values_list("id", "predecessor_id", "successor_id", "dep_type")
+            if row[1] in live_after and row[2] in live_after]
+    if not rows:
+        return []
+    live = set(Dependency.relations.filter(project=project).exclude(dep_type__in=SCHEDULING_TYPES)
+               .values_list("predecessor_id", "successor_id", "dep_type"))
+    kept = []
+    for pk, pred, succ, kind in rows:
+        taken = (pred, succ, kind) in live or (kind == RelationType.RELATES and (succ, pred, kind) in live)
+        if not taken:
+            kept.append(pk)
+            live.add((pred, succ, kind))
+    return kept
 
 
 # ---------------------------------------------------------------- dependencies
@@ -417,7 +451,7 @@ def validate_link_ends(predecessor: WorkItem, successor: WorkItem) -> None:
                            code=ErrorCode.CROSS_PROJECT_DEPENDENCY)
 
 
-def _save_link(dependency: Dependency) -> None:
+def save_link(dependency: Dependency) -> None:
     try:
         with transaction.atomic():
             dependency.save()
@@ -451,7 +485,7 @@ def dependency_create(
     # commits and already holds the project's graph in memory: checking here too would read the whole graph.
     dependency = Dependency(project=project, predecessor=predecessor, successor=successor, dep_type=dep_type, lag=lag,
                             lag_unit=lag_unit, description=description, created_by=actor)
-    _save_link(dependency)
+    save_link(dependency)
     change_record(project=project, actor=actor, changes=[
         Change("dependency", dependency.pk, ChangeAction.CREATED, diff({}, snapshot(dependency, DEPENDENCY_FIELDS)))
     ])
@@ -488,7 +522,7 @@ def dependency_update(*, actor, dependency: Dependency, lock_version: int | None
                            code=ErrorCode.DUPLICATE_DEPENDENCY)
         # A cycle is refused by the scheduler before commit, as for dependency_create.
     row_save_changes(dependency, before, DEPENDENCY_FIELDS, entity="dependency", project=project, actor=actor,
-                     save=lambda: _save_link(dependency))
+                     save=lambda: save_link(dependency))
     return dependency
 
 

@@ -73,6 +73,8 @@ class InputState:
     # The workspace default calendar whose mask and exceptions ``calendars[DEFAULT_CALENDAR]`` holds (None: there
     # was none, and it is Monday to Friday).
     default_calendar_id: int | None = None
+    # Manually scheduled work items with no dates: they take no part in the schedule (``scheduled_input``).
+    undated: frozenset = frozenset()
 
 
 # Bytes an InputState holds per task and per link: the engine objects, their places in the state's dicts and
@@ -110,6 +112,11 @@ def _task(row) -> engine.Task:
         manual_start=manual_start if manual else None, manual_finish=(manual_finish or manual_start) if manual else None,
         percent_complete=float(percent), actual_start=actual_start, actual_finish=actual_finish,
     )
+
+
+def _undated(row) -> bool:
+    """A manually scheduled work item with no dates (``TASK_COLUMNS`` row)."""
+    return row[3] == SchedulingMode.MANUAL and row[4] is None
 
 
 def _link(row) -> engine.Link:
@@ -165,8 +172,11 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 def load_full(project_id: int, *, seq: int, ws_seq: int) -> InputState:
     """Read every live task and link of the project."""
     start, status_date, calendar_id = _project_row(project_id)
-    tasks = {row[0]: _task(row) for row in WorkItem.objects.filter(project_id=project_id).order_by("id")
-             .values_list(*TASK_COLUMNS)}
+    tasks, undated = {}, set()
+    for row in WorkItem.objects.filter(project_id=project_id).order_by("id").values_list(*TASK_COLUMNS):
+        tasks[row[0]] = _task(row)
+        if _undated(row):
+            undated.add(row[0])
     rows = list(Dependency.objects.filter(project_id=project_id).order_by("id").values_list(*LINK_COLUMNS))
     links = {row[0]: _link(row) for row in rows}
     link_ids = _frozen(np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)))
@@ -176,7 +186,7 @@ def load_full(project_id: int, *, seq: int, ws_seq: int) -> InputState:
     calendars, default_id = _calendars(used)
     return InputState(project_id, seq, ws_seq, start, status_date, calendar_id, tasks, links, calendars,
                       _project_input(start, status_date, calendar_id, tasks, links, calendars), link_ids, driving,
-                      default_id)
+                      default_id, frozenset(undated))
 
 
 def _touched_calendars(since: int, until: int) -> set[int]:
@@ -254,12 +264,17 @@ def catch_up(state: InputState, *, seq: int, ws_seq: int) -> InputState:
 
     start, status_date, calendar_id = _project_row(pid)
     task_patch = link_patch = None
+    undated = state.undated
     if task_ids:
-        live = {}
+        live, now_undated = {}, set()
         for batch in _batches(task_ids):
-            live.update((row[0], _task(row)) for row in WorkItem.objects.filter(pk__in=batch, project_id=pid)
-                        .values_list(*TASK_COLUMNS))
+            for row in WorkItem.objects.filter(pk__in=batch, project_id=pid).values_list(*TASK_COLUMNS):
+                live[row[0]] = _task(row)
+                if _undated(row):
+                    now_undated.add(row[0])
         task_patch = _patch(state.tasks, live, task_ids)
+        if undated or now_undated:
+            undated = frozenset((undated - task_ids) | now_undated)
     flags: dict[int, bool] = {}
     if link_ids or flipped_runs:
         live = {}
@@ -303,7 +318,7 @@ def catch_up(state: InputState, *, seq: int, ws_seq: int) -> InputState:
     link_order, driving = _stored_flags(state, link_patch, link_ids, flags)
     return replace(state, seq=seq, ws_seq=ws_seq, start=start, status_date=status_date, calendar_id=calendar_id,
                    tasks=tasks, links=links, calendars=calendars, project_input=project_input, link_ids=link_order,
-                   driving=driving, default_calendar_id=default_id)
+                   driving=driving, default_calendar_id=default_id, undated=undated)
 
 
 def _stored_flags(state: InputState, patch: _Patch | None, touched: set[int],
@@ -348,3 +363,32 @@ def _aligned(old_ids: np.ndarray, old_flags: np.ndarray, new_ids: np.ndarray) ->
     """``old_flags`` moved to the positions of ``new_ids``; false for an id that was not there."""
     found, pos = _positions(old_ids, new_ids)
     return np.where(found, old_flags[pos] if len(old_flags) else False, False)
+
+
+def unscheduled(state: InputState) -> frozenset:
+    """The work items that take no part in the schedule: undated manual ones without children, and then any
+    undated manual parent all of whose children are out (a parent with a child in the schedule is a summary)."""
+    if not state.undated:
+        return frozenset()
+    out: frozenset = frozenset()
+    while True:
+        parents = {t.parent for i, t in state.tasks.items() if t.parent is not None and i not in out}
+        grown = state.undated - parents
+        if grown == out:
+            return out
+        out = grown
+
+
+def scheduled_input(state: InputState) -> tuple[engine.ProjectInput, frozenset, np.ndarray | None]:
+    """What the engine schedules: ``(input, the work items left out, which of the state's links are kept)``. In
+    the common case nothing is left out, and the state's own input is used as it is (``None`` for the links:
+    all kept)."""
+    out = unscheduled(state)
+    if not out:
+        return state.project_input, out, None
+    kept = np.fromiter((link.predecessor not in out and link.successor not in out for link in state.links.values()),
+                       dtype=bool, count=len(state.links))
+    tasks = {i: t for i, t in state.tasks.items() if i not in out}
+    links = {i: link for (i, link), keep in zip(state.links.items(), kept, strict=True) if keep}
+    return (_project_input(state.start, state.status_date, state.calendar_id, tasks, links, state.calendars), out,
+            kept)

@@ -42,7 +42,7 @@ from keelplan.permissions import Action, require
 from keelplan.planning.models import SCHEDULE_INPUT_FIELDS, Dependency, WorkItem
 from keelplan.planning.services import cycle_error
 from keelplan.portfolio.models import Project
-from keelplan.scheduling.inputs import InputState, catch_up, input_cache, load_full
+from keelplan.scheduling.inputs import InputState, catch_up, input_cache, load_full, scheduled_input
 from keelplan.scheduling.models import ProjectSchedule, ScheduleChunk
 from keelplan.scheduling.selectors import load_computed
 from keelplan.scheduling.store import API_NAMES, FIELDS, Computed, computed_cache, encode
@@ -117,9 +117,9 @@ def _current_inputs(project_id: int, *, seq: int, ws_seq: int, full: bool) -> In
     return catch_up(state, seq=seq, ws_seq=ws_seq)
 
 
-def _run_engine(state: InputState):
+def _run_engine(project_input):
     try:
-        return engine_schedule(state.project_input)
+        return engine_schedule(project_input)
     except engine_errors.CyclicDependencyError as exc:
         raise cycle_error(exc.cycle, field="predecessor") from None
     except engine_errors.DateRangeError as exc:
@@ -127,6 +127,18 @@ def _run_engine(state: InputState):
                            code="date_out_of_range") from None
     except engine_errors.InvalidInput as exc:
         raise InvalidInput(exc.reason, field=exc.field or None, task=exc.task) from None
+
+
+def compute(state: InputState) -> tuple:
+    """Run the engine on ``state``: ``(result, the work items left out of the schedule, each of the state's links'
+    driving flag)``. A link to a work item left out drives nothing."""
+    project_input, left_out, kept_links = scheduled_input(state)
+    result = _run_engine(project_input)
+    link_driving = np.asarray(result.link_driving, dtype=bool)
+    if kept_links is not None:
+        link_driving = np.zeros(len(kept_links), bool)
+        link_driving[kept_links] = result.link_driving
+    return result, left_out, link_driving
 
 
 def _stored(project_id: int, row: ProjectSchedule) -> Computed:
@@ -156,7 +168,7 @@ def reschedule(project_id: int, *, actor=None, full: bool = False) -> ProjectSch
     state = _current_inputs(project_id, seq=seq, ws_seq=ws_seq, full=full)
 
     started = time.perf_counter()
-    result = _run_engine(state)
+    result, left_out, link_driving = compute(state)
     compute_ms = (time.perf_counter() - started) * 1000
 
     row, _ = ProjectSchedule.objects.get_or_create(project_id=project_id)
@@ -174,7 +186,11 @@ def reschedule(project_id: int, *, actor=None, full: bool = False) -> ProjectSch
                 changed_fields.add(key)
     dropped = len(old) - int(found.sum())
     tasks_changed = bool(changed.any()) or dropped > 0
-    flipped = _flipped_links(state, result)
+    # Live work items that left the schedule (a manual item whose dates were cleared): their computed fields
+    # are gone, which the schedule event tells the sync feed, and they are no longer critical.
+    unplaced = np.setdiff1d(old.ids, new.ids)
+    unplaced = unplaced[np.isin(unplaced, np.fromiter(left_out, np.int64, len(left_out)))] if left_out else unplaced[:0]
+    flipped = _flipped_links(state, link_driving)
     something_changed = tasks_changed or bool(flipped.any())
 
     now = timezone.now()
@@ -184,7 +200,9 @@ def reschedule(project_id: int, *, actor=None, full: bool = False) -> ProjectSch
     if tasks_changed:
         _write_chunks(project_id, old, new)
         _write_critical_flags(new, found, pos, old)
-    flipped_ids = _write_driving_flags(state, result, flipped)
+    if len(unplaced):
+        WorkItem.objects.filter(pk__in=unplaced.tolist(), is_critical=True).update(is_critical=False)
+    flipped_ids = _write_driving_flags(state, link_driving, flipped)
     payload_fields = sorted([API_NAMES[k] for k in changed_fields] + (["is_driving"] if len(flipped_ids) else []))
     if something_changed or finish != old_finish:
         Project.all_objects.filter(pk=project_id).update(finish_date=finish, scheduled_at=now)
@@ -192,7 +210,8 @@ def reschedule(project_id: int, *, actor=None, full: bool = False) -> ProjectSch
             SCHEDULE_ENTITY, project_id, ChangeAction.UPDATED,
             payload={"finish_date": [old_finish.isoformat() if old_finish else None,
                                      finish.isoformat() if finish else None],
-                     "work_items": _ranges(new.ids[changed]), "dependencies": _ranges(flipped_ids),
+                     "work_items": _ranges(np.union1d(new.ids[changed], unplaced)),
+                     "dependencies": _ranges(flipped_ids),
                      "fields": payload_fields},
         )])
         seq += 1
@@ -218,7 +237,7 @@ def reschedule(project_id: int, *, actor=None, full: bool = False) -> ProjectSch
         fields.append("critical_path")
     row.save(update_fields=fields)
 
-    driving = np.asarray(result.link_driving, dtype=bool).copy()
+    driving = link_driving.copy()
     driving.flags.writeable = False
     state = dataclasses.replace(state, seq=seq, driving=driving)
     transaction.on_commit(partial(_install, project_id, state, new))
@@ -267,19 +286,18 @@ def _write_critical_flags(new: Computed, found, pos, old: Computed) -> None:
             WorkItem.all_objects.filter(pk__in=chosen[i:i + FLAG_BATCH]).update(is_critical=flag)
 
 
-def _flipped_links(state: InputState, result) -> np.ndarray:
+def _flipped_links(state: InputState, flags: np.ndarray) -> np.ndarray:
     """Per link of ``state``, whether the engine's flag differs from the stored ``is_driving``."""
-    flags = np.asarray(result.link_driving, dtype=bool)
     if flags.shape != state.driving.shape:
         raise RuntimeError(f"The engine gave {len(flags)} link flags for the {len(state.driving)} links of project "
                            f"{state.project_id}.")
     return flags != state.driving
 
 
-def _write_driving_flags(state: InputState, result, flipped: np.ndarray) -> np.ndarray:
+def _write_driving_flags(state: InputState, flags: np.ndarray, flipped: np.ndarray) -> np.ndarray:
     """Write ``Dependency.is_driving`` where it flipped; returns the ids written, ascending."""
     ids = state.link_ids[flipped]
-    values = np.asarray(result.link_driving, dtype=bool)[flipped]
+    values = flags[flipped]
     for flag in (True, False):
         chosen = ids[values == flag].tolist()
         for i in range(0, len(chosen), FLAG_BATCH):
