@@ -162,6 +162,24 @@ def test_version_values_name_live_versions(admin, owner, project):
             f"custom_fields.{field.pk}", "invalid_reference", {"entity": "version"})
 
 
+def test_version_values_follow_version_sharing(admin, owner, project):
+    """A version of another project is refused as if it did not exist unless that project shares it; an object
+    with no project (a person, a project being created) may name only versions shared with every project."""
+    release = define(admin, format="version")
+    person_release = define(admin, applies_to="person", format="version")
+    other = make_project(owner, name="Other")
+    private = Version.objects.create(project=other, name="private")
+    everywhere = Version.objects.create(project=other, name="everywhere", sharing="system")
+    own = Version.objects.create(project=project, name="own")
+    assert clean(project, {release.pk: own.pk}) == {release.pk: own.pk}
+    assert clean(project, {release.pk: everywhere.pk}) == {release.pk: everywhere.pk}
+    error = refusal(project, {release.pk: private.pk})
+    assert (error.field, error.code, error.message) == (f"custom_fields.{release.pk}", "invalid_reference",
+                                                        f"No such version here: {private.pk}.")
+    assert clean(None, {person_release.pk: everywhere.pk}, entity="person") == {person_release.pk: everywhere.pk}
+    assert refusal(None, {person_release.pk: own.pk}, entity="person").code == "invalid_reference"
+
+
 # ---------------------------------------------------------------- required fields and defaults
 
 def test_a_required_field_on_create(admin, project):

@@ -21,8 +21,8 @@ user      an active user's id                           ``int``
 version   a live version's id                           ``int``
 ========  ============================================  ===============================
 
-A version value names any live version of a live project; whether the object's project may use it (OpenProject's
-version sharing) is not checked here yet: ``_check_versions`` is where that rule joins.
+A version value names a version the object's project may use (shared with it, as OpenProject shares versions); an
+object without a project may name only versions shared with every project.
 
 Change log: definitions are logged in the workspace stream as entities ``custom_field`` and ``custom_option``.
 A value change is one event per field, in the object's project stream (the workspace stream for companies and
@@ -55,7 +55,8 @@ from keelplan.customfields.models import (
     NUMBER_FORMATS, REFERENCE_FORMATS, TEXT_FORMATS, AppliesTo, CustomField, CustomOption, CustomValue, FieldFormat,
 )
 from keelplan.customfields.selectors import custom_fields_applicable, require_entity
-from keelplan.planning.models import Version, WorkItemType
+from keelplan.planning.models import Version, VersionSharing, WorkItemType
+from keelplan.planning.reference import versions_shared_with
 from keelplan.portfolio.models import Project
 
 STRING_MAX = 255
@@ -240,15 +241,18 @@ def _check_users(found: list[tuple[str | None, str, int]]) -> None:
             raise error.under(where) if where else error
 
 
-def _check_versions(found: list[tuple[str | None, str, int]]) -> None:
-    """Refuse the first version id that names no live version of a live project (one query)."""
+def _check_versions(found: list[tuple[str | None, str, int]], project) -> None:
+    """Refuse the first version id that names no version ``project`` may use (one query): one shared with it
+    (OpenProject's version sharing); with no project (a project being created, a company, a person), one shared
+    with every project. An id of a version not shared is refused as one that does not exist."""
     if not found:
         return
-    live = set(Version.objects.filter(pk__in={pk for _, _, pk in found}, project__deleted_at__isnull=True)
-               .values_list("pk", flat=True))
+    usable = (versions_shared_with(project) if project is not None and project.pk is not None
+              else Version.objects.filter(sharing=VersionSharing.SYSTEM, project__deleted_at__isnull=True))
+    live = set(usable.filter(pk__in={pk for _, _, pk in found}).values_list("pk", flat=True))
     for where, field, pk in found:
         if pk not in live:
-            error = InvalidInput(f"No such version: {pk}.", field=field, code=ErrorCode.INVALID_REFERENCE,
+            error = InvalidInput(f"No such version here: {pk}.", field=field, code=ErrorCode.INVALID_REFERENCE,
                                  entity="version")
             raise error.under(where) if where else error
 
@@ -285,7 +289,7 @@ class CustomValueCleaner:
     def __init__(self, entity: str, project, *, only_type=_ANY_TYPE):
         """``only_type``: every object cleaned is of this work item type (None: of no type), so only the fields
         for it are read; by default fields of every type are, with their types, and picked per object."""
-        self.entity = require_entity(entity)
+        self.entity, self.project = require_entity(entity), project
         if only_type is _ANY_TYPE:
             self.fields = list(custom_fields_applicable(entity, project=project, any_type=True))
             self.types = {cf.pk: {t.pk for t in cf.types.all()} for cf in self.fields} \
@@ -345,7 +349,7 @@ class CustomValueCleaner:
     def check_references(self) -> None:
         """Refuse the first user or version named by any object cleaned that does not exist (one query each)."""
         _check_users(self.references[FieldFormat.USER])
-        _check_versions(self.references[FieldFormat.VERSION])
+        _check_versions(self.references[FieldFormat.VERSION], self.project)
 
 
 def custom_values_clean(*, entity: str, project, type=None, values: Mapping, for_create: bool) -> dict:

@@ -401,3 +401,20 @@ def test_the_direct_rendering_equals_drfs_field_by_field_rendering(owner, projec
             fast, generic = serializer.to_representation(instance), serializer.generic_representation(instance)
             assert fast == generic, task.name
             assert list(fast) == list(generic), "same keys in the same order"
+
+
+@pytest.mark.django_db
+def test_a_null_description_is_stored_as_empty_text_on_create_and_update(owner, project):
+    """v1 sends text as null where TruePPM allows it; the services read null as empty for every dialect."""
+    api = client_for(owner)
+    answer = api.post(URL, {"project": project.pk, "name": "Quiet", "description": None}, format="json")
+    assert answer.status_code == 201, answer.json()
+    task = WorkItem.objects.get(pk=answer.json()["id"])
+    assert (answer.json()["description"], task.description) == ("", "")
+    api.patch(f"{URL}{task.pk}/", {"description": "said"}, format="json")
+    answer = api.patch(f"{URL}{task.pk}/", {"description": None}, format="json")
+    assert answer.status_code == 200 and WorkItem.objects.get(pk=task.pk).description == ""
+    other = task_create(actor=owner, project=project, name="Other")
+    answer = api.post("/api/v1/dependencies/", {"predecessor": task.pk, "successor": other.pk, "description": None},
+                      format="json")
+    assert answer.status_code == 201 and Dependency.objects.get(pk=answer.json()["id"]).description == ""

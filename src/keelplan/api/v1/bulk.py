@@ -205,8 +205,6 @@ class _Parser:
                 out[key] = _run(self.task_fields[key], value, at)
             elif key not in self.task_read_only:
                 _fail(at, "Unknown field.")
-        if "description" in out and out["description"] is None:
-            out["description"] = ""
         if "planned_start" in out:
             planned = out.pop("planned_start")
             if "constraint_type" not in out:
@@ -245,8 +243,6 @@ class _Parser:
         for key in ("predecessor", "successor"):
             if key not in out and not partial:
                 _fail(f"{where}.{key}", "This field is required.")
-        if "description" in out and out["description"] is None:
-            out["description"] = ""
         return out
 
 

@@ -102,14 +102,8 @@ class TokenRefreshView(V1Mixin, jwt_views.TokenRefreshView):
 # ---------------------------------------------------------------- resources written through services
 
 class ServiceViewSet(V1Mixin, ServiceViewSetBase):
-    """A v1 resource whose writes go through services (see ``ServiceViewSetBase``)."""
-
-    def service_kwargs(self, data: dict) -> dict:
-        # Text fields sent as null mean "empty"; the domain stores no nulls for them.
-        for key in ("description",):
-            if key in data and data[key] is None:
-                data[key] = ""
-        return data
+    """A v1 resource whose writes go through services (see ``ServiceViewSetBase``). A text field sent as null is
+    empty text: the services read it so for every caller."""
 
 
 # ---------------------------------------------------------------- users
@@ -298,8 +292,6 @@ class TaskViewSet(ServiceViewSet):
         project = data.pop("project")
         if project.is_deleted:
             raise drf_serializers.ValidationError({"project": ["No such object."]})
-        if data.get("description") is None:
-            data.pop("description", None)
         try:
             visible = project_get(actor=request.user, project_id=project.pk)
         except NotFound:
