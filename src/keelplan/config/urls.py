@@ -5,13 +5,21 @@ from django.urls import include, path
 
 from keelplan.api.v1.schema import SchemaView, SwaggerView
 from keelplan.api.v1.views import TokenObtainView, TokenRefreshView
+from keelplan.api.v3.root import RootView
 
-urlpatterns = [
-    # TruePPM's token endpoints: v1 views (v1's errors), outside /api/v1/ where TruePPM's clients look for them.
+# The v1 dialect: TruePPM's token endpoints (v1 views, v1's errors) sit outside /api/v1/, where TruePPM's clients
+# look for them. /api/schema/ describes these and nothing else; every other dialect describes itself.
+V1_PATTERNS = [
     path("api/token/", TokenObtainView.as_view(), name="token_obtain_pair"),
     path("api/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("api/v1/", include("keelplan.api.v1.urls")),
-    path("api/schema/", SchemaView.as_view(), name="schema"),
+]
+
+urlpatterns = [
+    *V1_PATTERNS,
+    path("api/v3", RootView.as_view(), name="v3-root"),
+    path("api/v3/", include("keelplan.api.v3.urls")),
+    path("api/schema/", SchemaView.as_view(patterns=V1_PATTERNS), name="schema"),
     path("api/schema/swagger-ui/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
 ]

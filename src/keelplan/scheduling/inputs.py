@@ -131,7 +131,7 @@ def default_calendar_row() -> tuple[int, int] | None:
             .values_list("id", "working_days").first())
 
 
-def _calendars(ids: Iterable[int]) -> tuple[dict, int | None]:
+def engine_calendars(ids: Iterable[int]) -> tuple[dict, int | None]:
     """Engine calendars for the given ids, with their live exceptions, plus ``DEFAULT_CALENDAR``: the workspace
     default calendar's mask and exceptions (Monday to Friday when there is none); and that calendar's id."""
     ids = {i for i in ids if i is not None}
@@ -183,7 +183,7 @@ def load_full(project_id: int, *, seq: int, ws_seq: int) -> InputState:
     driving = _frozen(np.fromiter((row[-1] for row in rows), dtype=bool, count=len(rows)))
     del rows
     used = {calendar_id} | {t.calendar for t in tasks.values() if t.calendar is not None}
-    calendars, default_id = _calendars(used)
+    calendars, default_id = engine_calendars(used)
     return InputState(project_id, seq, ws_seq, start, status_date, calendar_id, tasks, links, calendars,
                       _project_input(start, status_date, calendar_id, tasks, links, calendars), link_ids, driving,
                       default_id, frozenset(undated))
@@ -298,7 +298,7 @@ def catch_up(state: InputState, *, seq: int, ws_seq: int) -> InputState:
     default_moved = bool(stale) and (default_id in stale or (default_calendar_row() or (None,))[0] != default_id)
     if (needed - calendars.keys()) or (stale & calendars.keys()) or default_moved:
         used = {calendar_id} | {t.calendar for t in tasks.values() if t.calendar is not None}
-        calendars, default_id = _calendars(used)
+        calendars, default_id = engine_calendars(used)
 
     settings_changed = (start, status_date, calendar_id) != (state.start, state.status_date, state.calendar_id)
     if not (task_patch or link_patch or calendars is not state.calendars or settings_changed):

@@ -6,12 +6,16 @@ process's cached columns when they match, reading only the chunks written since 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
+import numpy as np
 from django.db import transaction
 
+from keelplan.engine.calendars import CalendarTable, day_number
 from keelplan.permissions import Action, require
 from keelplan.portfolio.models import Project
+from keelplan.scheduling.inputs import DEFAULT_CALENDAR, engine_calendars
 from keelplan.scheduling.models import ProjectSchedule, ScheduleChunk
 from keelplan.scheduling.store import CHUNK_SIZE, Computed, computed_cache, decode, encode
 
@@ -108,3 +112,63 @@ def schedule_get(*, actor, project: Project) -> dict:
     """The schedule summary, for Viewers and above."""
     require(actor, Action.PROJECT_VIEW, project)
     return schedule_summary(project)
+
+
+class WorkingDays:
+    """Working-day arithmetic on the calendars of one project, for dialects that speak in durations (OpenProject:
+    a manual work package's ``duration`` is the working days from its start to its due date, both counted).
+
+    A work item works to its own calendar, else the project's, else the workspace default (Monday to Friday when
+    there is none), as the scheduler does. Calendars are read once per object.
+    """
+
+    def __init__(self, project: Project):
+        self.project_calendar = project.calendar_id
+        self._calendars: dict = {}
+
+    def _calendar(self, calendar_id):
+        key = calendar_id or self.project_calendar or DEFAULT_CALENDAR
+        if key not in self._calendars:
+            found, _ = engine_calendars({key} if key != DEFAULT_CALENDAR else set())
+            self._calendars[key] = found.get(key, found[DEFAULT_CALENDAR])
+        return self._calendars[key]
+
+    def _table(self, calendar_id, first: dt.date, days: int):
+        return CalendarTable([self._calendar(calendar_id)], lo=day_number(first), size=max(days, 1) + 1)
+
+    def count(self, start: dt.date, finish: dt.date, calendar_id=None) -> int:
+        """Working days from ``start`` to ``finish``, both included (0 when ``finish`` is before ``start``)."""
+        if finish < start:
+            return 0
+        table = self._table(calendar_id, start, (finish - start).days + 1)
+        return int(table.rank_rows[0][(finish - start).days + 1])
+
+    def finish(self, start: dt.date, days: int, calendar_id=None) -> dt.date:
+        """The day the ``days``-th working day from ``start`` (counted if it is one) falls on; ``start`` itself
+        for ``days`` below 1."""
+        if days < 1:
+            return start
+        # Even a calendar with one working day a week fits ``days`` of them in 7 * days calendar days (plus the
+        # exceptions, hence the margin); a calendar without working days has no such day: the start is given.
+        span = 7 * days + 400
+        table = self._table(calendar_id, start, span)
+        ranks = table.rank_rows[0]
+        if ranks[-1] < days:
+            return start
+        return start + dt.timedelta(days=int(np.searchsorted(ranks, days)) - 1)
+
+    def start(self, finish: dt.date, days: int, calendar_id=None) -> dt.date:
+        """The day ``days`` working days before ``finish`` begin, ``finish`` counted if it is a working day;
+        ``finish`` itself for ``days`` below 1 or a calendar without that many working days."""
+        if days < 1:
+            return finish
+        span = 7 * days + 400
+        first = finish - dt.timedelta(days=span - 1)
+        table = self._table(calendar_id, first, span)
+        ranks = table.rank_rows[0]            # ranks[k]: working days before day first + k
+        total = ranks[span]
+        if total < days:
+            return finish
+        # The last day x with (working days in [x, finish]) >= days: total - ranks[x] >= days.
+        x = int(np.searchsorted(ranks, total - days, side="right")) - 1
+        return first + dt.timedelta(days=x)

@@ -18,7 +18,7 @@ from keelplan.api.common.throttling import HeavyRequestThrottle
 from keelplan.api.v1.authentication import AUTHENTICATION_CLASSES
 from keelplan.api.v1.errors import exception_handler as v1_exception_handler, not_found_view
 from keelplan.api.v1.pagination import CursorPage
-from keelplan.api.v1.renderers import FastJSONRenderer
+from keelplan.api.common.renderers import FastJSONRenderer
 from keelplan.api.v1.schema import KeelplanAutoSchema
 
 V1_PREFIXES = ("api/v1/", "api/token/", "api/schema/")

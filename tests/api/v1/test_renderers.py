@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
-from keelplan.api.v1.renderers import FastJSONRenderer
+from keelplan.api.common.renderers import FastJSONRenderer
 
 SAMPLE = {
     "text": "Snag list – ünïcode ✓", "int": 7, "float": 37.5, "none": None, "bool": True,

@@ -26,7 +26,7 @@ from keelplan.api.v1.bulk import BulkJSONParser
 from keelplan.api.v1.errors import exception_handler
 from keelplan.api.v1.filters import CalendarFilter, DependencyFilter, ResourceFilter, TaskFilter, TaskResourceFilter
 from keelplan.api.v1.pagination import CursorPage
-from keelplan.api.v1.renderers import FastJSONRenderer
+from keelplan.api.common.renderers import FastJSONRenderer
 from keelplan.api.v1.schema import KeelplanAutoSchema
 from keelplan.calendars import services as calendar_services
 from keelplan.calendars.selectors import calendar_list

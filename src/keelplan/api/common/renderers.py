@@ -1,4 +1,4 @@
-"""The JSON renderer of the v1 dialect: DRF's output, encoded by orjson.
+"""The JSON renderer every dialect builds on: DRF's output, encoded by orjson.
 
 A sync pull or a page of 1,000 tasks is megabytes of JSON; the standard library's encoder spends a third of such a
 response's time on it, orjson a tenth of that. The text is the same as DRF's ``JSONRenderer`` writes in its

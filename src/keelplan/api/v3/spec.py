@@ -1,0 +1,3 @@
+"""The v3 dialect's own OpenAPI description (being written)."""
+
+urlpatterns: list = []
