@@ -80,7 +80,7 @@ def test_a_status_shows_openprojects_properties(v3):
     assert answer.status_code == 200 and answer["Content-Type"] == HAL
     assert answer.json() == {
         "_type": "Status", "id": done.pk, "name": "Complete", "isClosed": True, "color": done.color,
-        "isDefault": False, "isReadonly": False, "excludedFromTotals": False, "defaultDoneRatio": None,
+        "isDefault": False, "isReadonly": False, "excludedFromTotals": False, "defaultDoneRatio": 0,
         "position": done.position, "_links": {"self": {"href": f"/api/v3/statuses/{done.pk}", "title": "Complete"}},
     }
     default = Status.objects.get(is_default=True)

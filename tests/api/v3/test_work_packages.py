@@ -150,3 +150,10 @@ def test_a_list_of_many_reads_in_a_bounded_number_of_queries(owner, v3, project,
     with django_assert_max_num_queries(25):
         body = v3.get(URL, {"pageSize": 30}).json()
     assert body["count"] == 30
+
+
+def test_a_manual_duration_is_its_window_in_working_days(owner, v3, project):
+    """Dates set through v1 without a duration still read as the working days between them in v3."""
+    row = task_create(actor=owner, project=project, name="Window", scheduling_mode="manual",
+                      manual_start=D(2026, 1, 8), manual_finish=D(2026, 1, 13), duration=1)
+    assert v3.get(f"{URL}/{row.pk}").json()["duration"] == "P4D"   # Thu, Fri, Mon, Tue

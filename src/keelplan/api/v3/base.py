@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 
-from django.db import transaction
 from django.urls import register_converter
 from rest_framework import exceptions
 from rest_framework.permissions import IsAuthenticated
@@ -23,9 +22,12 @@ from keelplan.api.common.credentials import (
 )
 from keelplan.api.common.throttling import HeavyRequestThrottle
 from keelplan.api.common.views import ID_REGEX
-from keelplan.api.v3.errors import MissingContentType, MultipleErrors, V3Error, exception_handler
+from keelplan.api.v3.errors import (
+    MissingContentType, MultipleErrors, V3Error, attribute_for, domain_error_response, exception_handler,
+)
 from keelplan.api.v3.renderers import AlwaysHal, HalJSONParser, HalJSONRenderer
 from keelplan.core.errors import DomainError
+from keelplan.core.transactions import write_transaction
 from keelplan.permissions import Action
 from keelplan.portfolio.models import Project
 from keelplan.portfolio.selectors import project_get
@@ -122,18 +124,29 @@ class NotFoundView(V3View):
 
 
 class _Rollback(Exception):
-    pass
+    """Raised inside a form's write scope to undo what the check wrote."""
 
 
-def dry_run(run):
-    """``run()`` in a transaction rolled back afterwards (OpenProject's forms): ``(what run returned, None)``, or
-    ``(None, error)`` for a domain or dialect error. ``run`` renders what it wrote before the rollback."""
+def dry_run(run, attributes: dict) -> tuple[object, dict]:
+    """OpenProject's forms: ``run()`` (the real write, through the services) in a scope always rolled back.
+    Returns ``(what run returned, {})`` or ``(None, {property: error body})`` for the property errors it met.
+    An invisible row, a missing permission and any other error that is not a 422 are raised: the form is
+    refused as the write would be."""
     outcome = {}
     try:
-        with transaction.atomic():
+        with write_transaction():
             outcome["value"] = run()
             raise _Rollback
     except _Rollback:
-        return outcome["value"], None
-    except (DomainError, V3Error, MultipleErrors) as exc:
-        return None, exc
+        return outcome["value"], {}
+    except MultipleErrors as exc:
+        return None, {e.attribute or "base": e.body() for e in exc.errors}
+    except V3Error as exc:
+        if exc.status_code != 422:
+            raise
+        return None, {exc.attribute or "base": exc.body()}
+    except DomainError as exc:
+        response = domain_error_response(exc, attributes)
+        if response.status_code != 422:
+            raise
+        return None, {attribute_for(exc.field, attributes) or "base": response.data}

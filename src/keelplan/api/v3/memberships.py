@@ -15,13 +15,13 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from keelplan.accounts.models import Group
-from keelplan.api.v3.base import V3View
-from keelplan.api.v3.errors import V3Error, attribute_for, domain_error_response
+from keelplan.api.v3.base import V3View, dry_run
+from keelplan.api.v3.errors import V3Error
 from keelplan.api.v3.hal import action, collection, href, id_from_href, iso_datetime, link
 from keelplan.api.v3.principals import GROUP_PREFETCH, group_json, user_json, users_visible
-from keelplan.core.errors import DomainError, NotFound, PermissionDenied
+from keelplan.api.v3.projects import render_project, render_projects
+from keelplan.core.errors import NotFound
 from keelplan.core.filters import IntegerFilter, apply_filters, parse_filters
-from keelplan.core.transactions import write_transaction
 from keelplan.permissions import (
     MINIMUM_ROLE, Action, ProjectAccess, project_ids_visible, projects_visible, require, with_my_role,
 )
@@ -40,11 +40,6 @@ FILTERS = {
 
 
 # ---------------------------------------------------------------- representers
-
-def project_summary(project) -> dict:
-    return {"_type": "Project", "id": project.pk, "name": project.name, "identifier": project.identifier,
-            "_links": {"self": link(href("projects", project.pk), project.name)}}
-
 
 def role_link(role: int) -> dict:
     return link(href("roles", int(role)), Role(role).label)
@@ -72,10 +67,13 @@ class Rights:
         return self._by_project[project.pk]
 
 
-def membership_json(membership, actor, rights: Rights | None = None) -> dict:
+def membership_json(membership, actor, rights: Rights | None = None, projects: dict | None = None) -> dict:
     """A membership as OpenProject's ``Membership``: links to its project, principal and role, each embedded too;
-    ``update``, ``updateImmediately`` and ``delete`` only where the actor may manage the project's members."""
+    ``update``, ``updateImmediately`` and ``delete`` only where the actor may manage the project's members.
+    ``projects``: the embedded projects already rendered, by id (a page renders them together)."""
     rights = rights or Rights(actor)
+    projects = projects if projects is not None else {membership.project_id: render_project(actor,
+                                                                                           membership.project)}
     project, self_href = membership.project, href("memberships", membership.pk)
     principal = principal_link(membership)
     links = {
@@ -97,9 +95,15 @@ def membership_json(membership, actor, rights: Rights | None = None) -> dict:
         "createdAt": iso_datetime(membership.created_at),
         "updatedAt": iso_datetime(membership.updated_at),
         "_links": links,
-        "_embedded": {"project": project_summary(project), "principal": embedded_principal,
+        "_embedded": {"project": projects[project.pk], "principal": embedded_principal,
                       "roles": [role_json(membership.role)]},
     }
+
+
+def render_memberships(actor, rights: Rights, rows: list) -> list[dict]:
+    """A page of memberships, their projects rendered once each."""
+    projects = {p["id"]: p for p in render_projects(actor, list({m.project_id: m.project for m in rows}.values()))}
+    return [membership_json(m, actor, rights, projects) for m in rows]
 
 
 def memberships_visible(actor):
@@ -191,27 +195,9 @@ def refuse_moved(membership, links: dict) -> None:
 
 # ---------------------------------------------------------------- trying a write without keeping it
 
-class _DryRun(Exception):
-    """Raised inside the write scope to roll back what a form's validation wrote."""
-
-
 def try_write(write, attributes: dict) -> dict:
-    """Run ``write`` in a transaction that is always rolled back; the property errors it raised, by property.
-    A missing permission or an invisible row is raised, not reported: the form is refused as the write would be."""
-    try:
-        with write_transaction():
-            write()
-            raise _DryRun()
-    except _DryRun:
-        return {}
-    except V3Error as exc:
-        if exc.status_code != 422:
-            raise
-        return {exc.attribute or "base": exc.body()}
-    except DomainError as exc:
-        if isinstance(exc, (NotFound, PermissionDenied)):
-            raise
-        return {attribute_for(exc.field, attributes) or "base": domain_error_response(exc, attributes).data}
+    """The property errors ``write`` meets, by property, with nothing kept (``base.dry_run``)."""
+    return dry_run(write, attributes)[1]
 
 
 def schema_json() -> dict:
@@ -268,7 +254,7 @@ class MembershipListView(V3View):
         rows = apply_filters(memberships_visible(actor), parse_filters(request.query_params.get("filters")), FILTERS,
                              actor=actor)
         return Response(collection(href("memberships"), request.query_params, rows,
-                                   lambda m: membership_json(m, actor, rights)))
+                                   render_many=lambda page: render_memberships(actor, rights, list(page))))
 
     def post(self, request):
         actor = request.user
@@ -360,7 +346,7 @@ class AvailableProjectsView(V3View):
         minimum = MINIMUM_ROLE[Action.MEMBERS_MANAGE]
         rows = with_my_role(projects_visible(actor), actor).filter(Q(my_role__gte=minimum)).order_by("id")
         return Response(collection(href("memberships", "available_projects"), request.query_params, rows,
-                                   project_summary))
+                                   render_many=lambda page: render_projects(actor, list(page))))
 
 
 ID = "(?P<pk>[0-9]{1,18})"

@@ -87,8 +87,8 @@ def user_link(user) -> dict:
 
 
 def user_json(user, actor) -> dict:
-    """A person as OpenProject's ``User``. ``login`` and ``email`` are null unless the actor is that person or a
-    workspace administrator."""
+    """A person as OpenProject's ``User``. ``login`` and ``email`` are left out unless the actor is that person or
+    a workspace administrator."""
     admin_view = is_workspace_admin(actor)
     privileged = admin_view or user.pk == actor.pk
     first, last = name_parts(user)
@@ -100,14 +100,15 @@ def user_json(user, actor) -> dict:
         links["showUser"] = link(f"/users/{user.pk}", user.display_name)
     if admin_view:
         links["updateImmediately"] = action(href("users", user.pk), "patch", title=f"Update {user.display_name}")
-    return {
+    hidden = not privileged
+    body = {
         "_type": "User",
         "id": user.pk,
         "name": user.display_name,
-        "login": user.username if privileged else None,
+        "login": user.username,
         "firstName": first,
         "lastName": last,
-        "email": (user.email or None) if privileged else None,
+        "email": user.email,
         "admin": user.is_workspace_admin,
         "status": STATUS_ACTIVE if user.is_active else STATUS_LOCKED,
         "language": LANGUAGE,
@@ -117,6 +118,11 @@ def user_json(user, actor) -> dict:
         "updatedAt": iso_datetime(user.date_joined),
         "_links": links,
     }
+    if hidden:
+        # Shown to the person and to workspace administrators only; left out for everyone else, as OpenProject
+        # leaves them out.
+        del body["login"], body["email"]
+    return body
 
 
 def group_json(group, actor, *, embed_members: bool = True) -> dict:

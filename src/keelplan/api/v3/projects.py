@@ -295,18 +295,7 @@ def form_json(actor, project: Project | None, body: dict) -> dict:
         row = _update(actor, project, body) if project is not None else _create(actor, body)
         return render_project(actor, row)
 
-    payload, error = dry_run(run)
-    errors = {}
-    if error is not None:
-        from keelplan.api.v3.errors import attribute_for, domain_error_response
-
-        if isinstance(error, V3Error):
-            errors[error.attribute or "base"] = error.body()
-        else:
-            response = domain_error_response(error, ATTRIBUTES)
-            if response.status_code != 422:
-                raise error
-            errors[attribute_for(error.field, ATTRIBUTES) or "base"] = response.data
+    payload, errors = dry_run(run, ATTRIBUTES)
     target = href("projects", project.pk, "form") if project else href("projects", "form")
     links = {"self": action(target, "post"), "validate": action(target, "post")}
     if not errors:

@@ -75,7 +75,7 @@ def status_json(status) -> dict:
     return {
         "_type": "Status", "id": status.pk, "name": status.name, "isClosed": status.is_closed,
         "color": status.color, "isDefault": status.is_default, "isReadonly": status.is_readonly,
-        "excludedFromTotals": status.excluded_from_totals, "defaultDoneRatio": status.default_done_ratio,
+        "excludedFromTotals": status.excluded_from_totals, "defaultDoneRatio": status.default_done_ratio or 0,
         "position": status.position,
         "_links": {"self": link(href("statuses", status.pk), status.name)},
     }

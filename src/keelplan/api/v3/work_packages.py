@@ -22,7 +22,7 @@ from keelplan.api.v3.base import V3View, dry_run, project_for
 from keelplan.api.v3.principals import user_json
 from keelplan.accounts.models import User
 from keelplan.api.v3.custom_fields import CustomFieldRenderer, custom_input, custom_schema
-from keelplan.api.v3.errors import MultipleErrors, V3Error, attribute_for, domain_error_response
+from keelplan.api.v3.errors import MultipleErrors, V3Error
 from keelplan.api.v3.hal import (
     action, collection, formattable, href, id_from_href, iso_date, iso_datetime, iso_days, iso_hours, link,
 )
@@ -102,6 +102,7 @@ class WorkPackageRenderer:
         self.ancestors = self._ancestors(rows)
         self.custom = CustomFieldRenderer(actor, ENTITY, [r.pk for r in rows])
         self.access: dict[int, ProjectAccess] = {}
+        self.calendars: dict[int, WorkingDays] = {}
 
     @staticmethod
     def _ancestors(rows: list[WorkItem]) -> dict[int, list[tuple[int, str]]]:
@@ -132,6 +133,12 @@ class WorkPackageRenderer:
             return access.can(action_, row)
         return role >= MINIMUM_ROLE[action_]
 
+    def _working_days(self, row: WorkItem) -> WorkingDays:
+        days = self.calendars.get(row.project_id)
+        if days is None:
+            days = self.calendars[row.project_id] = WorkingDays(row.project)
+        return days
+
     def dates(self, row: WorkItem) -> dict:
         computed = self.schedule.fields(row.project_id, row.pk) or {}
         manual = row.scheduling_mode == SchedulingMode.MANUAL
@@ -143,7 +150,12 @@ class WorkPackageRenderer:
             out["duration"] = None
         else:
             out["startDate"], out["dueDate"] = iso_date(start), iso_date(due)
-            out["duration"] = iso_days(row.duration)
+            days = row.duration
+            if manual and start is not None and due is not None:
+                # A manual item's duration is its window, in working days of its calendar (v1 may have set the
+                # dates without the duration).
+                days = max(self._working_days(row).count(start, due, row.calendar_id), 1)
+            out["duration"] = iso_days(days)
         summary = getattr(row, "has_children", False)
         out["derivedStartDate"] = iso_date(computed.get("early_start")) if summary else None
         out["derivedDueDate"] = iso_date(computed.get("early_finish")) if summary else None
@@ -498,19 +510,7 @@ def form_json(actor, project: Project, row: WorkItem | None, body: dict) -> dict
         written = _update(actor, row, body) if row is not None else _create(actor, project, body)
         return render_work_packages(actor, [work_package_for(actor, written.pk)])[0], written.type
 
-    result, error = dry_run(run)
-    errors = {}
-    if error is not None:
-        if isinstance(error, V3Error):
-            errors[error.attribute or "base"] = error.body()
-        elif isinstance(error, MultipleErrors):
-            for item in error.errors:
-                errors[item.attribute or "base"] = item.body()
-        else:
-            response = domain_error_response(error, ATTRIBUTES)
-            if response.status_code != 422:
-                raise error
-            errors[attribute_for(error.field, ATTRIBUTES) or "base"] = response.data
+    result, errors = dry_run(run, ATTRIBUTES)
     payload, type_ = result if result else ({}, row.type if row else (default_type_for(project) or default_type()))
     target = href("work_packages", row.pk, "form") if row else href("projects", project.pk, "work_packages", "form")
     links = {"self": action(target, "post"), "validate": action(target, "post")}
