@@ -276,6 +276,18 @@ def test_explicit_identifier_must_be_free(owner):
     assert Project.objects.count() == 1
 
 
+@pytest.mark.parametrize("word", ["schema", "form", "available_parent_projects"])
+def test_route_words_are_never_identifiers(owner, word):
+    """``/api/v3/projects/schema`` is the schema, so no project may be called ``schema`` by its identifier."""
+    with pytest.raises(InvalidInput) as exc:
+        make_project(owner, name="Mine", identifier=word)
+    assert (exc.value.field, exc.value.code) == ("identifier", "not_allowed")
+    other = make_project(owner, name="Other")
+    with pytest.raises(InvalidInput):
+        project_update(actor=owner, project=other, identifier=word)
+    assert make_project(owner, name=word.replace("_", " ")).identifier != word
+
+
 def test_renaming_the_identifier_to_a_taken_one_conflicts(owner):
     make_project(owner, identifier="apollo")
     other = make_project(owner, identifier="gemini")

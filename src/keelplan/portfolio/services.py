@@ -53,18 +53,25 @@ PROJECT = AppliesTo.PROJECT.value
 ROLE_INPUT = Choice([int(r) for r in Role])
 
 
+# Words the dialects' routes use beside a project's identifier (``/api/v3/projects/schema``): never identifiers.
+RESERVED_IDENTIFIERS = frozenset({"form", "schema", "available_parent_projects", "new"})
+
+
 def _unique_identifier(base: str) -> str:
     base = (slugify(base)[:90] or "project").strip("-_") or "project"
     if not base[0].isalpha():
         base = f"p-{base}"[:90]
     candidate, n = base, 1
-    while Project.all_objects.filter(identifier=candidate).exists():
+    while candidate in RESERVED_IDENTIFIERS or Project.all_objects.filter(identifier=candidate).exists():
         n += 1
         candidate = f"{base}-{n}"
     return candidate
 
 
 def _check_identifier_free(identifier: str, *, exclude_pk=None) -> str:
+    if identifier in RESERVED_IDENTIFIERS:
+        raise InvalidInput(f"The identifier {identifier!r} is reserved; choose another.", field="identifier",
+                           code=ErrorCode.NOT_ALLOWED)
     if Project.all_objects.filter(identifier=identifier).exclude(pk=exclude_pk).exists():
         raise Conflict(f"The identifier {identifier!r} is already taken.", field="identifier",
                        code=ErrorCode.DUPLICATE_IDENTIFIER)

@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from keelplan.api.common import bodies
+from keelplan.api.common.throttling import TooManyHeavyRequests
 from keelplan.api.v3.error_codes import v3_error
 from keelplan.core import errors as domain
 
@@ -140,6 +141,10 @@ def exception_handler(exc, context):
                                                        f"({exc.detail})."), status=415)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return Response(error_body("NotFound", NOT_FOUND), status=405)
+    if isinstance(exc, TooManyHeavyRequests):
+        response = Response(error_body("TooManyRequests", exc.detail["detail"]), status=429)
+        response["Retry-After"] = str(int(exc.wait))
+        return response
     if isinstance(exc, exceptions.Throttled):
         response = Response(error_body("TooManyRequests", "Too many requests; try again later."), status=429)
         if exc.wait:
