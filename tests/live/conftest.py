@@ -251,3 +251,24 @@ def create_tasks_concurrently(server: LiveServer, token: str, project_id: int, *
 def assert_no_server_errors(outcomes: list[Outcome]) -> None:
     failures = [(o.status, o.body) for o in outcomes if o.status >= 500]
     assert not failures, f"{len(failures)} server errors, e.g. {failures[:3]}"
+
+
+@dataclass(frozen=True)
+class FuzzProfile:
+    """How hard one database is fuzzed by Schemathesis. Its coverage phase (every boundary and every invalid
+    variant of every field) does not depend on the database, so it runs once, on SQLite; PostgreSQL, which
+    refuses text that SQLite stores (NUL characters), gets more random examples instead."""
+
+    database: str
+    max_examples: int
+    coverage_phase: bool
+
+
+@contextlib.contextmanager
+def fuzz_server(profile: FuzzProfile, data_dir: Path, name: str) -> Iterator[LiveServer]:
+    """A single-process server on a fresh database of the profile's kind (a PostgreSQL one named ``name_*``)."""
+    with contextlib.ExitStack() as stack:
+        database_url = None
+        if profile.database == "postgresql":
+            database_url = stack.enter_context(postgres_database(name))
+        yield stack.enter_context(run_server(data_dir, database_url=database_url))

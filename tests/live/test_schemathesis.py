@@ -3,7 +3,6 @@ live server publishes, and every answer must be documented, well typed and never
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -16,7 +15,8 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_schema_conformance, status_code_conformance,
 )
 
-from .conftest import LiveServer, postgres_database, run_server
+from .conftest import FuzzProfile, LiveServer
+from .conftest import fuzz_server as fuzz_server_of
 
 pytestmark = pytest.mark.live
 
@@ -75,36 +75,22 @@ def _seed_rows(server: LiveServer, session, other_user_id: int, tag: str) -> dic
     }
 
 
-@dataclass(frozen=True)
-class Profile:
-    """How hard each database is fuzzed. Schemathesis' coverage phase (every boundary and every invalid
-    variant of every field, ~250 requests for a big body) does not depend on the database, so it runs once,
-    on SQLite; PostgreSQL, which refuses text that SQLite stores (NUL characters), gets more random examples
-    instead, where such text comes from."""
-
-    database: str
-    max_examples: int
-    coverage_phase: bool
 
 
-PROFILES = [Profile("sqlite", max_examples=25, coverage_phase=True),
-            Profile("postgresql", max_examples=40, coverage_phase=False)]
+PROFILES = [FuzzProfile("sqlite", max_examples=25, coverage_phase=True),
+            FuzzProfile("postgresql", max_examples=40, coverage_phase=False)]
 
 
 @pytest.fixture(scope="module", params=PROFILES, ids=lambda profile: profile.database)
-def profile(request) -> Profile:
+def profile(request) -> FuzzProfile:
     return request.param
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(profile: Profile, tmp_path_factory) -> Iterator[LiveServer]:
-    """A single-process server on a fresh database of the profile's kind."""
+def fuzz_server(profile: FuzzProfile, tmp_path_factory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp(f"keelplan-fuzz-{profile.database}")
-    with contextlib.ExitStack() as stack:
-        database_url = None
-        if profile.database == "postgresql":
-            database_url = stack.enter_context(postgres_database("keelplan_fuzz"))
-        yield stack.enter_context(run_server(data_dir, database_url=database_url))
+    with fuzz_server_of(profile, data_dir, "keelplan_fuzz") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +156,7 @@ def _node_id_for_schemathesis(request):
 
 
 @pytest.fixture
-def api_schema(fuzz_server: LiveServer, seed: Seed, profile: Profile):
+def api_schema(fuzz_server: LiveServer, seed: Seed, profile: FuzzProfile):
     schema = schemathesis.openapi.from_url(fuzz_server.url("/api/schema/?format=json"), timeout=60)
     schema.config.update(base_url=fuzz_server.base_url, headers={"Authorization": f"Bearer {seed.token}"},
                          request_timeout=60)
@@ -189,12 +175,12 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @schema.parametrize()
 # Derandomised: CI sees the same examples every run, so a failure is a regression, not a roll of the dice.
 @settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_v1_api_conforms_to_its_schema(case, profile: Profile):
+def test_v1_api_conforms_to_its_schema(case, profile: FuzzProfile):
     EXERCISED[profile.database].add(f"{case.operation.method.upper()} {case.operation.path}")
     case.call_and_validate(checks=CHECKS)
 
 
-def test_every_seed_operation_was_fuzzed(fuzz_server: LiveServer, profile: Profile):
+def test_every_seed_operation_was_fuzzed(fuzz_server: LiveServer, profile: FuzzProfile):
     """Runs after the fuzzing above on the same server (pytest keeps file order within a parameter):
     nothing in the contract was left out."""
     published = schemathesis.openapi.from_url(fuzz_server.url("/api/schema/?format=json"), timeout=60)

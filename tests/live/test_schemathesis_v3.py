@@ -5,7 +5,6 @@ the live server serves at ``/api/v3/spec.json``, authenticated as OpenProject cl
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
 import re
 from collections.abc import Iterator
@@ -22,7 +21,8 @@ from schemathesis.specs.openapi.checks import (
 
 from keelplan.api.v3.spec import PROJECT_SUBPATHS
 
-from .conftest import LiveServer, postgres_database, run_server
+from .conftest import FuzzProfile, LiveServer
+from .conftest import fuzz_server as fuzz_server_of
 
 pytestmark = pytest.mark.live
 
@@ -87,35 +87,22 @@ def _seed_rows(server: LiveServer, session, other_user_id: int, tag: str) -> dic
     }
 
 
-@dataclass(frozen=True)
-class Profile:
-    """How hard each database is fuzzed. Schemathesis' coverage phase (every boundary and every invalid
-    variant of every field) does not depend on the database, so it runs once, on SQLite; PostgreSQL, which
-    refuses text that SQLite stores (NUL characters), gets more random examples instead."""
-
-    database: str
-    max_examples: int
-    coverage_phase: bool
 
 
-PROFILES = [Profile("sqlite", max_examples=12, coverage_phase=True),
-            Profile("postgresql", max_examples=40, coverage_phase=False)]
+PROFILES = [FuzzProfile("sqlite", max_examples=12, coverage_phase=True),
+            FuzzProfile("postgresql", max_examples=40, coverage_phase=False)]
 
 
 @pytest.fixture(scope="module", params=PROFILES, ids=lambda profile: profile.database)
-def profile(request) -> Profile:
+def profile(request) -> FuzzProfile:
     return request.param
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(profile: Profile, tmp_path_factory) -> Iterator[LiveServer]:
-    """A single-process server on a fresh database of the profile's kind."""
+def fuzz_server(profile: FuzzProfile, tmp_path_factory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp(f"keelplan-fuzz-v3-{profile.database}")
-    with contextlib.ExitStack() as stack:
-        database_url = None
-        if profile.database == "postgresql":
-            database_url = stack.enter_context(postgres_database("keelplan_fuzz_v3"))
-        yield stack.enter_context(run_server(data_dir, database_url=database_url))
+    with fuzz_server_of(profile, data_dir, "keelplan_fuzz_v3") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +192,7 @@ def _node_id_for_schemathesis(request):
 
 
 @pytest.fixture
-def api_schema(fuzz_server: LiveServer, seed: Seed, profile: Profile):
+def api_schema(fuzz_server: LiveServer, seed: Seed, profile: FuzzProfile):
     schema = schemathesis.openapi.from_url(fuzz_server.url(SPEC), timeout=60)
     schema.config.update(base_url=fuzz_server.base_url, headers={"Authorization": basic(seed.token)},
                          request_timeout=60)
@@ -224,7 +211,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @schema.parametrize()
 # Derandomised: CI sees the same examples every run, so a failure is a regression, not a roll of the dice.
 @settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_v3_api_conforms_to_its_own_document(case, profile: Profile):
+def test_v3_api_conforms_to_its_own_document(case, profile: FuzzProfile):
     EXERCISED[profile.database].add(f"{case.operation.method.upper()} {case.operation.path}")
     if case.path_parameters and case.path_parameters.get("project") in PROJECT_SUBPATHS:
         # A negative example may spell /projects/schema: concrete paths win over templated ones (OpenAPI 3.1,
@@ -236,7 +223,7 @@ def test_v3_api_conforms_to_its_own_document(case, profile: Profile):
     case.call_and_validate(checks=CHECKS)
 
 
-def test_every_documented_operation_was_fuzzed(fuzz_server: LiveServer, profile: Profile):
+def test_every_documented_operation_was_fuzzed(fuzz_server: LiveServer, profile: FuzzProfile):
     """Runs after the fuzzing above on the same server (pytest keeps file order within a parameter): nothing
     the document describes was left out."""
     published = schemathesis.openapi.from_url(fuzz_server.url(SPEC), timeout=60)

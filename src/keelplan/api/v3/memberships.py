@@ -15,12 +15,12 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from keelplan.accounts.models import Group
+from keelplan.api.common.views import visible_row
 from keelplan.api.v3.base import V3View, dry_run
 from keelplan.api.v3.errors import V3Error
 from keelplan.api.v3.hal import action, collection, href, id_from_href, iso_datetime, link
 from keelplan.api.v3.principals import GROUP_PREFETCH, group_json, user_json, users_visible
 from keelplan.api.v3.projects import render_project, render_projects
-from keelplan.core.errors import NotFound
 from keelplan.core.filters import IntegerFilter, apply_filters, parse_filters
 from keelplan.permissions import (
     MINIMUM_ROLE, Action, ProjectAccess, project_ids_visible, projects_visible, require, with_my_role,
@@ -114,10 +114,7 @@ def memberships_visible(actor):
 
 
 def membership_visible(actor, pk) -> Membership:
-    membership = memberships_visible(actor).filter(pk=pk).first()
-    if membership is None:
-        raise NotFound("Membership not found.", entity="membership")
-    return membership
+    return visible_row(memberships_visible(actor), pk)
 
 
 # ---------------------------------------------------------------- reading write bodies

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from keelplan.accounts import services as accounts
 from keelplan.accounts.models import Group, GroupAncestor, GroupMember, WorkspaceRole
 from keelplan.accounts.selectors import user_search
+from keelplan.api.common.views import visible_row
 from keelplan.api.v3.base import V3View, project_for
 from keelplan.api.v3.errors import V3Error
 from keelplan.api.v3.hal import action, collection, filters_param, href, id_from_href, iso_datetime, link
@@ -58,10 +59,7 @@ def users_visible(actor):
 
 
 def user_visible(actor, pk) -> User:
-    user = users_visible(actor).filter(pk=pk).first()
-    if user is None:
-        raise NotFound("User not found.", entity="user")
-    return user
+    return visible_row(users_visible(actor), pk)
 
 
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.urls import path
 from rest_framework.response import Response
 
+from keelplan.api.common.views import visible_row
 from keelplan.api.v3.base import V3View
 from keelplan.api.v3.errors import V3Error
 from keelplan.api.v3.hal import action, collection, href, id_from_href, link
@@ -90,10 +91,7 @@ def render_relations(actor, rows: list[Dependency]) -> list[dict]:
 
 
 def relation_for(actor, pk) -> Dependency:
-    row = relation_rows(actor).filter(pk=pk).first()
-    if row is None:
-        raise NotFound("Relation not found.", entity="relation")
-    return row
+    return visible_row(relation_rows(actor), pk)
 
 
 def _ids_filter(field_for):

@@ -18,14 +18,15 @@ from django.db.models import Exists, OuterRef
 from django.urls import path
 from rest_framework.response import Response
 
-from keelplan.api.v3.base import V3View, dry_run, project_for
-from keelplan.api.v3.principals import user_json
 from keelplan.accounts.models import User
+from keelplan.api.common.views import visible_row
+from keelplan.api.v3.base import V3View, dry_run, project_for
 from keelplan.api.v3.custom_fields import CustomFieldRenderer, custom_input, custom_schema
 from keelplan.api.v3.errors import MultipleErrors, V3Error
 from keelplan.api.v3.hal import (
     action, collection, formattable, href, id_from_href, iso_date, iso_datetime, iso_days, iso_hours, link,
 )
+from keelplan.api.v3.principals import user_json
 from keelplan.core.errors import NotFound
 from keelplan.core.filters import (
     DateTimeFilter, IntegerFilter, PrincipalFilter, StatusFilter, StringFilter, TextFilter, apply_filters,
@@ -36,8 +37,8 @@ from keelplan.permissions import MINIMUM_ROLE, Action, ProjectAccess, project_me
 from keelplan.planning.models import (
     Category, ConstraintType, Priority, SchedulingMode, Status, Version, WorkItem, WorkItemType,
 )
-from keelplan.planning.selectors import work_item_list
 from keelplan.planning.reference import default_type_for, types_enabled, versions_assignable
+from keelplan.planning.selectors import work_item_list
 from keelplan.planning.services import default_type, task_create, task_delete, task_update
 from keelplan.portfolio.models import Project
 from keelplan.scheduling.selectors import ScheduleReader, WorkingDays
@@ -427,10 +428,7 @@ def _update(actor, row: WorkItem, body: dict) -> WorkItem:
 
 
 def work_package_for(actor, pk) -> WorkItem:
-    row = work_package_rows(actor).filter(pk=pk).first()
-    if row is None:
-        raise NotFound("Work package not found.", entity="work package")
-    return row
+    return visible_row(work_package_rows(actor), pk)
 
 
 def _listing(request, rows, path_: str):
