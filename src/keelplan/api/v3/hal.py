@@ -162,3 +162,21 @@ def id_from_href(value, kind: str, *, attribute: str) -> int | None:
             return int(text[len(prefix):])
     raise V3Error(f"For property '{attribute}' a link like '{API}/{kind}/:id' is expected, but got "
                   f"'{str(value)[:100]}'.", identifier="ResourceTypeMismatch", attribute=attribute)
+
+
+def body_links(body: dict) -> dict:
+    """A write body's ``_links`` (``{}`` when absent), or 422 when it is not an object."""
+    links = body.get("_links", {})
+    if not isinstance(links, dict):
+        raise V3Error("_links must be an object.", identifier="PropertyFormatError", attribute="_links")
+    return links
+
+
+def link_href(value, attribute: str):
+    """The ``href`` of a link a body gives for ``attribute`` (None for none), or 422 when it is not a link."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise V3Error(f"{attribute} must be a link object with an href.", identifier="PropertyFormatError",
+                      attribute=attribute)
+    return value.get("href")

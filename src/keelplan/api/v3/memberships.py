@@ -18,7 +18,9 @@ from keelplan.accounts.models import Group
 from keelplan.api.common.views import visible_row
 from keelplan.api.v3.base import V3View, dry_run
 from keelplan.api.v3.errors import V3Error
-from keelplan.api.v3.hal import action, collection, href, id_from_href, iso_datetime, link
+from keelplan.api.v3.hal import (
+    action, body_links, collection, href, id_from_href, iso_datetime, link, link_href,
+)
 from keelplan.api.v3.principals import GROUP_PREFETCH, group_json, user_json, users_visible
 from keelplan.api.v3.projects import render_project, render_projects
 from keelplan.core.filters import IntegerFilter, apply_filters, parse_filters
@@ -119,23 +121,6 @@ def membership_visible(actor, pk) -> Membership:
 
 # ---------------------------------------------------------------- reading write bodies
 
-def _links(body: dict) -> dict:
-    links = body.get("_links", {})
-    if not isinstance(links, dict):
-        raise V3Error("_links must be an object.", identifier="PropertyFormatError", attribute="_links")
-    return links
-
-
-def _href(links: dict, name: str):
-    value = links.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise V3Error(f"{name} must be a link object with an href.", identifier="PropertyFormatError",
-                      attribute=name)
-    return value.get("href")
-
-
 def _required(value, attribute: str):
     if value is None:
         raise V3Error(f"{attribute.capitalize()} can't be blank.", attribute=attribute)
@@ -144,7 +129,8 @@ def _required(value, attribute: str):
 
 def read_project(actor, links: dict):
     """The project ``_links.project`` names: 422 when missing, 404 when the actor cannot see it."""
-    pk = _required(id_from_href(_required(_href(links, "project"), "project"), "projects", attribute="project"),
+    given = _required(link_href(links.get("project"), "project"), "project")
+    pk = _required(id_from_href(given, "projects", attribute="project"),
                    "project")
     return project_get(actor=actor, project_id=pk)
 
@@ -152,7 +138,7 @@ def read_project(actor, links: dict):
 def read_principal(actor, links: dict) -> dict:
     """``{"user": person}`` or ``{"group": group}`` from ``_links.principal`` (``/users/{id}``, ``/groups/{id}``);
     a principal the actor cannot see reads as one that does not exist (422)."""
-    target = _required(_href(links, "principal"), "principal")
+    target = _required(link_href(links.get("principal"), "principal"), "principal")
     kind = "groups" if isinstance(target, str) and target.startswith(href("groups") + "/") else "users"
     pk = id_from_href(target, kind, attribute="principal")
     if kind == "groups":
@@ -185,7 +171,7 @@ def refuse_moved(membership, links: dict) -> None:
     """A membership's project and principal are fixed: naming another one is 422 ``PropertyIsReadOnly``."""
     current = {"project": href("projects", membership.project_id), "principal": principal_link(membership)["href"]}
     for name, value in current.items():
-        if name in links and _href(links, name) not in (None, value):
+        if name in links and link_href(links.get(name), name) not in (None, value):
             raise V3Error(f"The {name} of a membership cannot be changed.", identifier="PropertyIsReadOnly",
                           attribute=name)
 
@@ -255,7 +241,7 @@ class MembershipListView(V3View):
 
     def post(self, request):
         actor = request.user
-        links = _links(self.body(request))
+        links = body_links(self.body(request))
         project = read_project(actor, links)
         require(actor, Action.MEMBERS_MANAGE, project)
         principal, role = read_principal(actor, links), read_role(links)
@@ -276,7 +262,7 @@ class MembershipDetailView(V3View):
     def patch(self, request, pk):
         actor = request.user
         membership = membership_visible(actor, pk)
-        links = _links(self.body(request))
+        links = body_links(self.body(request))
         require(actor, Action.MEMBERS_MANAGE, membership.project)
         refuse_moved(membership, links)
         if "roles" in links:
@@ -295,7 +281,7 @@ class MembershipFormView(V3View):
 
     def post(self, request):
         actor = request.user
-        links = _links(self.body(request))
+        links = body_links(self.body(request))
 
         def write():
             project = read_project(actor, links)
@@ -316,7 +302,7 @@ class MembershipUpdateFormView(V3View):
     def post(self, request, pk):
         actor = request.user
         membership = membership_visible(actor, pk)
-        links = _links(self.body(request))
+        links = body_links(self.body(request))
 
         def write():
             require(actor, Action.MEMBERS_MANAGE, membership.project)

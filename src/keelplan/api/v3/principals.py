@@ -23,7 +23,9 @@ from keelplan.accounts.selectors import user_search
 from keelplan.api.common.views import visible_row
 from keelplan.api.v3.base import V3View, project_for
 from keelplan.api.v3.errors import V3Error
-from keelplan.api.v3.hal import action, collection, filters_param, href, id_from_href, iso_datetime, link
+from keelplan.api.v3.hal import (
+    action, body_links, collection, filters_param, href, id_from_href, iso_datetime, link, link_href,
+)
 from keelplan.core.errors import NotFound
 from keelplan.core.filters import ChoiceFilter, CustomFilter, IntegerFilter, StringFilter, apply_filters, parse_filters
 from keelplan.core.transactions import write_transaction
@@ -288,22 +290,6 @@ def _boolean(body: dict, name: str) -> bool:
     return value
 
 
-def _links(body: dict) -> dict:
-    links = body.get("_links", {})
-    if not isinstance(links, dict):
-        raise V3Error("_links must be an object.", identifier="PropertyFormatError", attribute="_links")
-    return links
-
-
-def _href(value, attribute: str):
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise V3Error(f"{attribute} must be a link object with an href.", identifier="PropertyFormatError",
-                      attribute=attribute)
-    return value.get("href")
-
-
 def _member_users(actor, links: dict) -> list | None:
     """The people ``_links.members`` names (None when absent); each must be a person the actor may see."""
     if "members" not in links:
@@ -312,7 +298,7 @@ def _member_users(actor, links: dict) -> list | None:
     if not isinstance(entries, list):
         raise V3Error("members must be a list of user links.", identifier="PropertyFormatError",
                       attribute="members")
-    ids = [id_from_href(_href(entry, "members"), "users", attribute="members") for entry in entries]
+    ids = [id_from_href(link_href(entry, "members"), "users", attribute="members") for entry in entries]
     found = {user.pk: user for user in users_visible(actor).filter(pk__in=[pk for pk in ids if pk])}
     people = []
     for pk in dict.fromkeys(ids):
@@ -325,7 +311,7 @@ def _member_users(actor, links: dict) -> list | None:
 def _parent_group(links: dict) -> tuple[bool, Group | None]:
     if "parent" not in links:
         return False, None
-    pk = id_from_href(_href(links["parent"], "parent"), "groups", attribute="parent")
+    pk = id_from_href(link_href(links["parent"], "parent"), "groups", attribute="parent")
     if pk is None:
         return True, None
     parent = Group.objects.filter(pk=pk).first()
@@ -428,7 +414,7 @@ class GroupListView(V3View):
         actor = request.user
         require(actor, Action.WORKSPACE_MANAGE)
         body = self.body(request)
-        links = _links(body)
+        links = body_links(body)
         people = _member_users(actor, links) or []
         _, parent = _parent_group(links)
         with write_transaction():
@@ -452,7 +438,7 @@ class GroupDetailView(V3View):
         group = group_visible(pk)
         require(actor, Action.WORKSPACE_MANAGE)
         body = self.body(request)
-        links = _links(body)
+        links = body_links(body)
         people = _member_users(actor, links)
         has_parent, parent = _parent_group(links)
         fields = {"name": body["name"]} if "name" in body else {}
