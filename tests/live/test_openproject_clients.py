@@ -268,7 +268,10 @@ def test_openproject_sdk_relations(client_venvs, plan):
     assert out["listed"]["_type"] == "Collection"
     assert created["id"] in _ids(out["listed"]["_embedded"]["elements"])
     assert out["viewed"]["id"] == created["id"] and out["viewed"]["lag"] == LAG
-    assert out["second_after"]["startDate"] > out["first"]["dueDate"]
+    # Becoming a successor made it automatic (OpenProject ≥ 15.4): pulled from its own start to follow the first.
+    second_after = out["second_after"]
+    assert second_after["scheduleManually"] is False
+    assert out["first"]["dueDate"] < second_after["startDate"] < out["second"]["startDate"]
     assert out["deleted"] is None
     assert out["view_deleted"]["raised"] == "APIError" and out["view_deleted"]["status"] == 404
 
@@ -336,7 +339,8 @@ def test_api_client_relations(client_venvs, plan):
                                                                  subjects[relation["to_id"]])
     assert out["created"]["id"] in _ids(out["listed"])
     assert out["second_after"]["class"] == "WorkPackage"
-    assert out["second_after"]["startdate"] > first["duedate"]
+    assert out["second_after"]["schedulemanually"] is False
+    assert first["duedate"] < out["second_after"]["startdate"] < second["startdate"]
     assert out["deleted"] is True
     assert out["view_deleted"] is None
 
@@ -452,7 +456,9 @@ def test_openproject_cli_relations(op_cli, plan):
     listed = op_cli("relation", "list", "--work-package", str(first["id"]))
     assert [row["id"] for row in listed] == [created["id"]]
     assert op_cli("relation", "get", str(created["id"]))["id"] == created["id"]
-    assert op_cli("wp", "get", str(second["id"]))["startDate"] > first["dueDate"]
+    moved = op_cli("wp", "get", str(second["id"]))
+    # Becoming a successor made it automatic: pulled from its own start to follow the first.
+    assert first["dueDate"] < moved["startDate"] < second["startDate"]
     assert op_cli("relation", "delete", str(created["id"])) == {"deleted": created["id"]}
     assert op_cli("relation", "list", "--work-package", str(first["id"])) == []
     gone = op_cli("relation", "get", str(created["id"]), expect_failure=True)
@@ -510,6 +516,7 @@ def test_pyopenproject_relations(client_venvs, plan):
     assert created["description"] == "first things first"
     assert [row["id"] for row in out["listed"]] == [created["id"]]
     assert out["found"]["id"] == created["id"]
-    assert out["second_after"]["startDate"] > first["dueDate"]
+    assert out["second_after"]["scheduleManually"] is False
+    assert first["dueDate"] < out["second_after"]["startDate"] < second["startDate"]
     assert out["deleted"] is None
     assert out["listed_after_delete"] == []

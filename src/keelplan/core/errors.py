@@ -47,6 +47,7 @@ class ErrorCode(StrEnum):
     DUPLICATE_DEPENDENCY = "duplicate_dependency"
     CYCLIC_DEPENDENCY = "cyclic_dependency"  # cycle: the ids on it, the first repeated last
     CYCLIC_PARENT = "cyclic_parent"
+    NOTHING_TO_FOLLOW = "nothing_to_follow"  # automatic scheduling asked of a work item with no predecessor or child
     DUPLICATE_UID = "duplicate_uid"
     LAST_OWNER = "last_owner"
     LAST_WORKSPACE_ADMIN = "last_workspace_admin"

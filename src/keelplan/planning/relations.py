@@ -94,10 +94,10 @@ def _require_new(project_id: int, predecessor: WorkItem, successor: WorkItem, ki
 
 @write_transaction()
 def relation_create(*, actor, from_item: WorkItem, to_item: WorkItem, type: str, description: str = "",
-                    lag: int = 0, lag_unit: str = LagUnit.WORKING_DAYS) -> Dependency:
+                    lag: int = 0, lag_unit: str = LagUnit.WORKING_DAYS, mode_follows_links: bool = False) -> Dependency:
     """Relate two work items of one project (Scheduler or above). ``precedes`` and ``follows`` make a
-    finish-to-start link through ``dependency_create`` (with ``lag``); any other kind makes a relation, which
-    takes no lag. Self-relations, cross-project relations and duplicates are refused."""
+    finish-to-start link through ``dependency_create`` (with ``lag`` and ``mode_follows_links``); any other kind
+    makes a relation, which takes no lag. Self-relations, cross-project relations and duplicates are refused."""
     values = RELATION_INPUT.clean({"from_item": from_item, "to_item": to_item, "type": type,
                                    "description": description, "lag": lag, "lag_unit": lag_unit})
     kind, swapped = KINDS[values["type"]]
@@ -111,7 +111,8 @@ def relation_create(*, actor, from_item: WorkItem, to_item: WorkItem, type: str,
                                entity="work item")
     if kind in DependencyType.values:
         return dependency_create(actor=actor, predecessor=predecessor, successor=successor, dep_type=kind,
-                                 lag=values["lag"], lag_unit=values["lag_unit"], description=values["description"])
+                                 lag=values["lag"], lag_unit=values["lag_unit"], description=values["description"],
+                                 mode_follows_links=mode_follows_links)
     if values["lag"]:
         raise InvalidInput("Only a precedes or follows relation takes a lag.", field="lag",
                            code=ErrorCode.NOT_ALLOWED)

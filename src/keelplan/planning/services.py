@@ -177,6 +177,42 @@ def _validate_scheduled_dates(task: WorkItem) -> None:
         require_schedulable(limits.actual_date_problem(start, getattr(task, field)), field=field, what=what)
 
 
+# ---------------------------------------------------------------- OpenProject's scheduling modes
+# A dialect that offers OpenProject's rules (≥ 15.4) passes ``mode_follows_links`` to the services below: a work
+# item may be switched to automatic only when it has something to take its dates from (a predecessor or a child);
+# a manual work item becomes automatic when it gains a predecessor, and a manual parent when it gains its first
+# child. The v1 dialect (TruePPM: every task automatic unless the user pins it) leaves them off.
+
+def has_something_to_follow(task: WorkItem) -> bool:
+    """Whether ``task`` has a live predecessor (a scheduling link into it) or a live child."""
+    return task.pk is not None and (Dependency.objects.filter(successor_id=task.pk).exists()
+                                    or WorkItem.objects.filter(parent_id=task.pk).exists())
+
+
+def _require_something_to_follow(task: WorkItem) -> None:
+    if not has_something_to_follow(task):
+        raise InvalidInput("A work item is scheduled automatically only when it has a predecessor or a child to "
+                           "take its dates from.", field="scheduling_mode", code=ErrorCode.NOTHING_TO_FOLLOW)
+
+
+def _make_automatic(*, actor, project: Project, task_id: int) -> None:
+    """Switch the work item ``task_id`` to automatic scheduling if it is manual; it keeps its duration, and the
+    scheduler places it after its predecessors (or over its children)."""
+    row = WorkItem.objects.select_for_update().filter(pk=task_id, scheduling_mode=SchedulingMode.MANUAL).first()
+    if row is None:
+        return
+    before = snapshot(row, TASK_FIELDS)
+    row.scheduling_mode = SchedulingMode.AUTO
+    row_save_changes(row, before, TASK_FIELDS, entity="work_item", project=project, actor=actor)
+
+
+def _first_child_makes_parent_automatic(*, actor, project: Project, task: WorkItem) -> None:
+    """``task`` has just been put under its parent: a manual parent with no other live child turns automatic."""
+    if task.parent_id is None or WorkItem.objects.filter(parent_id=task.parent_id).exclude(pk=task.pk).exists():
+        return
+    _make_automatic(actor=actor, project=project, task_id=task.parent_id)
+
+
 def apply_task_fields(task: WorkItem, fields: dict, *, allow_undated: bool = False) -> None:
     """Set cleaned ``fields`` on ``task`` and check the rules across its own fields."""
     for key, value in fields.items():
@@ -238,11 +274,13 @@ def _check_parent_move(project: Project, task_id: int, parent_id: int | None) ->
 
 @write_transaction()
 def task_create(*, actor, project: Project, name: str, custom_fields: dict | None = None, allow_undated: bool = False,
-                **fields) -> WorkItem:
+                mode_follows_links: bool = False, **fields) -> WorkItem:
     """Create a work item (Admin or above). ``status``, ``type`` and ``priority`` default to the workspace's
     defaults when absent or None. ``custom_fields`` (``{custom field id: value}``) are checked against the
     definitions that apply to the project and type, defaults filled in, in the same transaction.
-    ``allow_undated``: a manual work item may have no dates (``validate_task``)."""
+    ``allow_undated``: a manual work item may have no dates (``validate_task``). ``mode_follows_links``:
+    OpenProject's scheduling modes (above), so a new work item cannot start automatic and a manual parent
+    turns automatic with its first child."""
     require(actor, Action.WORK_ITEM_CREATE, project)
     for key in ("status", "type", "priority"):
         if fields.get(key, 0) is None:
@@ -261,6 +299,8 @@ def task_create(*, actor, project: Project, name: str, custom_fields: dict | Non
     if "assignee" not in given:
         task.assignee = category_default_assignee(task)
     validate_task(task, given | {"type"}, allow_undated=allow_undated)
+    if mode_follows_links and task.scheduling_mode == SchedulingMode.AUTO:
+        _require_something_to_follow(task)
     validate_assignee(project, task.assignee)
     validate_assignee(project, task.responsible, field="responsible")
     validate_parent(task, task.parent)
@@ -273,15 +313,19 @@ def task_create(*, actor, project: Project, name: str, custom_fields: dict | Non
     change_record(project=project, actor=actor, changes=[
         Change("work_item", task.pk, ChangeAction.CREATED, diff({}, snapshot(task, TASK_FIELDS)))
     ])
+    if mode_follows_links:
+        _first_child_makes_parent_automatic(actor=actor, project=project, task=task)
     custom_values_write(actor=actor, entity=WORK_ITEM, obj_id=task.pk, project=project, cleaned=custom)
     return task
 
 
 @write_transaction()
 def task_update(*, actor, task: WorkItem, lock_version: int | None = None, custom_fields: dict | None = None,
-                allow_undated: bool = False, **fields) -> WorkItem:
+                allow_undated: bool = False, mode_follows_links: bool = False, **fields) -> WorkItem:
     """Change a work item: Admin and above any task; a Member only tasks assigned to them (not their
-    assignee or parent). ``allow_undated`` as for ``task_create``."""
+    assignee or parent). ``allow_undated`` and ``mode_follows_links`` as for ``task_create``: with the latter,
+    switching to automatic needs a predecessor or a child, and a manual parent turns automatic with its first
+    child."""
     project = task.project
     fields = clean_task_fields(fields)
     require(actor, Action.WORK_ITEM_UPDATE, task, fields=fields)
@@ -291,8 +335,10 @@ def task_update(*, actor, task: WorkItem, lock_version: int | None = None, custo
         raise NotFound("Work item not found.", entity="work item")
     check_lock_version(task, lock_version)
     before = snapshot(task, TASK_FIELDS)
-    old_parent_id = task.parent_id
+    old_parent_id, was_automatic = task.parent_id, task.scheduling_mode == SchedulingMode.AUTO
     apply_task_fields(task, fields, allow_undated=allow_undated)
+    if mode_follows_links and task.scheduling_mode == SchedulingMode.AUTO and not was_automatic:
+        _require_something_to_follow(task)
     if "assignee" in fields:
         validate_assignee(project, task.assignee)
     if "responsible" in fields:
@@ -303,6 +349,8 @@ def task_update(*, actor, task: WorkItem, lock_version: int | None = None, custo
     custom = (custom_values_clean(entity=WORK_ITEM, project=project, type=task.type, values=custom_fields,
                                   for_create=False) if custom_fields is not None else {})
     row_save_changes(task, before, TASK_FIELDS, entity="work_item", project=project, actor=actor)
+    if mode_follows_links and task.parent_id != old_parent_id:
+        _first_child_makes_parent_automatic(actor=actor, project=project, task=task)
     custom_values_write(actor=actor, entity=WORK_ITEM, obj_id=task.pk, project=project, cleaned=custom)
     return task
 
@@ -463,10 +511,11 @@ def save_link(dependency: Dependency) -> None:
 @write_transaction()
 def dependency_create(
     *, actor, predecessor: WorkItem, successor: WorkItem, dep_type: str = DependencyType.FS, lag: int = 0,
-    lag_unit: str = LagUnit.ELAPSED_DAYS, description: str = "",
+    lag_unit: str = LagUnit.ELAPSED_DAYS, description: str = "", mode_follows_links: bool = False,
 ) -> Dependency:
     """Link two work items of one project (Scheduler or above). Refuses self-links, cross-project links,
-    duplicates and anything that would close a cycle."""
+    duplicates and anything that would close a cycle. ``mode_follows_links`` (OpenProject's scheduling modes):
+    a manual successor turns automatic, so it moves to follow its new predecessor."""
     values = clean_link_fields({"predecessor": predecessor, "successor": successor, "dep_type": dep_type, "lag": lag,
                                 "lag_unit": lag_unit, "description": description})
     predecessor, successor, description = values["predecessor"], values["successor"], values["description"]
@@ -489,6 +538,8 @@ def dependency_create(
     change_record(project=project, actor=actor, changes=[
         Change("dependency", dependency.pk, ChangeAction.CREATED, diff({}, snapshot(dependency, DEPENDENCY_FIELDS)))
     ])
+    if mode_follows_links:
+        _make_automatic(actor=actor, project=project, task_id=successor.pk)
     return dependency
 
 

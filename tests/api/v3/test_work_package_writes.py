@@ -90,19 +90,34 @@ def test_a_new_work_package_without_dates_is_manual_and_unscheduled(v3, project)
 def test_an_automatic_work_package_takes_its_dates_from_the_engine(owner, v3, project):
     first = task_create(actor=owner, project=project, name="First", duration=3)
     body = v3.post(f"/api/v3/projects/{project.pk}/work_packages",
-                   {"subject": "After", "scheduleManually": False, "duration": "P2D"}, format="json").json()
-    dependency_create(actor=owner, predecessor=first, successor=WorkItem.objects.get(pk=body["id"]))
+                   {"subject": "After", "startDate": "2026-01-20", "duration": "P2D"}, format="json").json()
+    answer = v3.post(f"{URL}/{first.pk}/relations", {"type": "precedes", "_links": {"to": {"href": body["_links"][
+        "self"]["href"]}}}, format="json")
+    assert answer.status_code == 201, answer.json()
     body = v3.get(f"{URL}/{body['id']}").json()
+    # Becoming a successor made it automatic: pulled from the 20th to the day after its predecessor, duration kept.
     assert (body["scheduleManually"], body["startDate"], body["dueDate"]) == (False, "2026-01-08", "2026-01-09")
 
 
-def test_a_start_date_on_an_automatic_work_package_is_its_earliest_start(v3, project):
-    body = v3.post(f"/api/v3/projects/{project.pk}/work_packages",
-                   {"subject": "Later", "scheduleManually": False, "startDate": "2026-01-14", "duration": "P1D"},
-                   format="json").json()
-    row = WorkItem.objects.get(pk=body["id"])
+def test_a_new_work_package_cannot_start_automatic(v3, project):
+    """OpenProject (≥ 15.4) schedules a work package automatically only when it has a predecessor or a child to
+    take its dates from, and a new one has neither."""
+    before = rows_state(project)
+    assert_v3_error(v3.post(f"/api/v3/projects/{project.pk}/work_packages",
+                            {"subject": "Floating", "scheduleManually": False, "duration": "P2D"}, format="json"),
+                    422, "PropertyConstraintViolation", attribute="scheduleManually")
+    assert rows_state(project) == before
+
+
+def test_a_start_date_on_an_automatic_work_package_is_its_earliest_start(owner, v3, project):
+    first = task_create(actor=owner, project=project, name="First", duration=1)
+    later = task_create(actor=owner, project=project, name="Later", duration=1)
+    dependency_create(actor=owner, predecessor=first, successor=later)
+    body = v3.patch(f"{URL}/{later.pk}", {"startDate": "2026-01-14", "lockVersion": later.lock_version},
+                    format="json").json()
+    row = WorkItem.objects.get(pk=later.pk)
     assert (row.constraint_type, row.constraint_date) == (ConstraintType.SNET, D(2026, 1, 14))
-    assert body["startDate"] == "2026-01-14"
+    assert (body["scheduleManually"], body["startDate"]) == (False, "2026-01-14")
 
 
 def test_a_milestone_takes_one_date(v3, project):
@@ -238,6 +253,60 @@ def test_switching_to_automatic_lets_the_engine_place_it(owner, v3, project, dig
     body = v3.patch(f"{URL}/{dig.pk}", {"scheduleManually": False, "lockVersion": dig.lock_version},
                     format="json").json()
     assert (body["scheduleManually"], body["startDate"], body["dueDate"]) == (False, "2026-01-09", "2026-01-13")
+
+
+def test_switching_to_automatic_needs_a_predecessor_or_a_child(owner, v3, project, dig):
+    before = rows_state(project)
+    assert_v3_error(v3.patch(f"{URL}/{dig.pk}", {"scheduleManually": False, "lockVersion": dig.lock_version},
+                             format="json"), 422, "PropertyConstraintViolation", attribute="scheduleManually")
+    assert rows_state(project) == before
+    # A child is something to follow too.
+    task_create(actor=owner, project=project, name="Spade", parent=dig, duration=2)
+    dig.refresh_from_db()
+    answer = v3.patch(f"{URL}/{dig.pk}", {"scheduleManually": False, "lockVersion": dig.lock_version},
+                      format="json")
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["scheduleManually"] is False
+
+
+def test_a_manual_parent_turns_automatic_with_its_first_child_only(v3, project, dig):
+    child = v3.post(f"/api/v3/projects/{project.pk}/work_packages", {
+        "subject": "Spade", "startDate": "2026-01-12", "duration": "P2D",
+        "_links": {"parent": {"href": f"{URL}/{dig.pk}"}}}, format="json").json()
+    parent = v3.get(f"{URL}/{dig.pk}").json()
+    # The parent's dates now follow its child.
+    assert (parent["scheduleManually"], parent["startDate"], parent["dueDate"]) == (False, "2026-01-12", "2026-01-13")
+    assert child["scheduleManually"] is True
+    # Switched back to manual by hand, it stays manual when a second child arrives.
+    answer = v3.patch(f"{URL}/{dig.pk}", {"scheduleManually": True, "lockVersion": parent["lockVersion"]},
+                      format="json")
+    assert answer.status_code == 200, answer.json()
+    v3.post(f"/api/v3/projects/{project.pk}/work_packages", {
+        "subject": "Barrow", "startDate": "2026-01-14", "_links": {"parent": {"href": f"{URL}/{dig.pk}"}}},
+        format="json")
+    assert WorkItem.objects.get(pk=dig.pk).scheduling_mode == "manual"
+
+
+def test_moving_a_work_package_under_a_childless_manual_parent_turns_it_automatic(owner, v3, project, dig):
+    spade = task_create(actor=owner, project=project, name="Spade", scheduling_mode="manual",
+                        manual_start=D(2026, 1, 19), manual_finish=D(2026, 1, 19), duration=1)
+    answer = v3.patch(f"{URL}/{spade.pk}", {"lockVersion": spade.lock_version,
+                                            "_links": {"parent": {"href": f"{URL}/{dig.pk}"}}}, format="json")
+    assert answer.status_code == 200, answer.json()
+    parent = v3.get(f"{URL}/{dig.pk}").json()
+    assert (parent["scheduleManually"], parent["startDate"], parent["dueDate"]) == (False, "2026-01-19", "2026-01-19")
+
+
+def test_v1_keeps_a_manual_successor_and_a_manual_parent_manual(owner, project, dig):
+    """TruePPM's rules: a link or a child never changes how a task is scheduled (the v1 dialect leaves OpenProject's
+    mode rules off)."""
+    first = task_create(actor=owner, project=project, name="First", duration=1)
+    client = client_for(owner)
+    assert client.post("/api/v1/dependencies/", {"predecessor": first.pk, "successor": dig.pk, "type": "FS"},
+                       format="json").status_code == 201
+    assert client.post("/api/v1/tasks/", {"project": project.pk, "name": "Spade", "parent": dig.pk, "duration": 1},
+                       format="json").status_code == 201
+    assert WorkItem.objects.get(pk=dig.pk).scheduling_mode == "manual"
 
 
 def test_the_project_cannot_change(owner, v3, project, dig):

@@ -194,7 +194,7 @@ def create_relation(view, actor, body: dict, *, from_item=None) -> Response:
     start = from_item or _end(actor, body, "from")
     end = _end(actor, body, "to")
     row = relation_create(actor=actor, from_item=start, to_item=end, type=kind, description=_description(body),
-                          lag=_lag(body), lag_unit=LagUnit.WORKING_DAYS)
+                          lag=_lag(body), lag_unit=LagUnit.WORKING_DAYS, mode_follows_links=True)
     return Response(render_relations(actor, [relation_for(actor, row.pk)])[0], status=201)
 
 

@@ -409,7 +409,8 @@ def _create(actor, project: Project, body: dict) -> WorkItem:
     if "name" not in fields:
         raise V3Error("Subject can't be blank.", attribute="subject")
     name = fields.pop("name")
-    return task_create(actor=actor, project=project, name=name, custom_fields=custom, allow_undated=True, **fields)
+    return task_create(actor=actor, project=project, name=name, custom_fields=custom, allow_undated=True,
+                       mode_follows_links=True, **fields)
 
 
 def _update(actor, row: WorkItem, body: dict) -> WorkItem:
@@ -424,7 +425,7 @@ def _update(actor, row: WorkItem, body: dict) -> WorkItem:
                       attribute="project")
     fields, custom = work_package_fields(actor, changed, project=row.project, row=row)
     return task_update(actor=actor, task=row, lock_version=lock_version, custom_fields=custom, allow_undated=True,
-                       **fields)
+                       mode_follows_links=True, **fields)
 
 
 def work_package_for(actor, pk) -> WorkItem:
