@@ -542,6 +542,36 @@ def test_sharing_reaches_the_projects_it_names(boss, site):
     assert ref.projects_sharing(tree) == {site.pk, child.pk, grandchild.pk, sibling.pk}
 
 
+def test_the_versions_someone_sees_are_those_version_get_shows_them(keeper, boss, site):
+    """``versions_visible`` (the list) and ``version_get`` (one) apply one rule: a version of a project the
+    person sees, or shared with one they see; for a person who sees one project in the middle of a tree."""
+    child = make_project(boss, name="Child", parent=site)
+    grandchild = make_project(boss, name="Grandchild", parent=child)
+    sibling = make_project(boss, name="Sibling", parent=site)
+    loner = make_project(boss, name="Loner")
+    for project in (site, child, grandchild, sibling, loner):
+        for sharing in ("none", "descendants", "hierarchy", "tree"):
+            ref.version_create(actor=boss, project=project, name=f"{project.name} {sharing}", sharing=sharing)
+    ref.version_create(actor=keeper, project=loner, name="Everyone", sharing="system")
+    for seen in (site, child, grandchild, sibling):
+        person = make_user(f"sees-{seen.name.lower()}")
+        membership_add(actor=boss, project=seen, user=person, role=Role.VIEWER)
+        listed = set(ref.versions_visible(actor=person))
+        one_by_one = set()
+        for version in Version.objects.all():
+            try:
+                one_by_one.add(ref.version_get(actor=person, version_id=version.pk))
+            except NotFound:
+                pass
+        assert listed == one_by_one, seen.name
+    person = make_user("sees-child-only")
+    membership_add(actor=boss, project=child, user=person, role=Role.VIEWER)
+    assert {v.name for v in ref.versions_visible(actor=person)} == {
+        "Child none", "Child descendants", "Child hierarchy", "Child tree", "Site descendants", "Site hierarchy",
+        "Site tree", "Grandchild hierarchy", "Grandchild tree", "Sibling tree", "Everyone"}
+    assert {v.name for v in ref.versions_visible(actor=make_user("nobody"))} == {"Everyone"}
+
+
 def test_sharing_with_every_project_needs_a_workspace_administrator(keeper, boss, site):
     with pytest.raises(PermissionDenied) as refused:
         ref.version_create(actor=boss, project=site, name="Everyone", sharing="system")

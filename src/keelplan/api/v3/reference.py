@@ -19,7 +19,6 @@ import re
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
-from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
 from rest_framework.response import Response
@@ -34,11 +33,11 @@ from keelplan.api.v3.projects import render_projects
 from keelplan.calendars.models import MONDAY_TO_FRIDAY, Calendar, CalendarException
 from keelplan.core.errors import InvalidInput, NotFound, PermissionDenied
 from keelplan.core.filters import ChoiceFilter, CustomFilter, apply_filters, parse_filters
-from keelplan.permissions import Action, ProjectAccess, project_ids_visible, projects_visible
+from keelplan.permissions import Action, ProjectAccess, projects_visible
 from keelplan.planning.models import Version, VersionSharing
 from keelplan.planning.reference import (
     category_get, category_list, priority_get, priority_list, projects_sharing, status_get, status_list,
-    types_enabled, version_create, version_delete, version_get, version_list, version_update,
+    types_enabled, version_create, version_delete, version_get, version_list, version_update, versions_visible,
     work_item_type_get, work_item_type_list,
 )
 from keelplan.portfolio.models import Role
@@ -197,14 +196,6 @@ class VersionRenderer:
         }
 
 
-def versions_visible(actor):
-    """The versions the caller may list: those of the live projects they may see, and those shared with every
-    project (OpenProject's rule). Stands in for a selector ``planning.reference`` does not have yet."""
-    return (Version.objects.filter(Q(project_id__in=project_ids_visible(actor)) | Q(sharing=VersionSharing.SYSTEM),
-                                   project__deleted_at__isnull=True)
-            .select_related("project").order_by("id"))
-
-
 def _version_fields(body: dict) -> dict:
     """The service fields a version body sets (only the properties it holds; unknown ones are ignored)."""
     fields = {field: body[prop] for prop, field in VERSION_PROPERTIES.items() if prop in body}
@@ -238,7 +229,7 @@ class VersionListView(V3View):
     attributes = VERSION_ATTRIBUTES
 
     def get(self, request):
-        rows = apply_filters(versions_visible(request.user), parse_filters(request.query_params.get("filters")),
+        rows = apply_filters(versions_visible(actor=request.user), parse_filters(request.query_params.get("filters")),
                              VERSION_FILTERS, actor=request.user)
         return Response(collection(href("versions"), request.query_params, rows, VersionRenderer(request.user)))
 
