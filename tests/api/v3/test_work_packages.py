@@ -152,6 +152,20 @@ def test_a_list_of_many_reads_in_a_bounded_number_of_queries(owner, v3, project,
     assert body["count"] == 30
 
 
+def test_a_members_list_reads_a_bounded_number_of_queries(owner, project, django_assert_max_num_queries):
+    """Whether a Member may edit each row (only what is assigned to them) is read once for the page, not per row."""
+    member = make_user("counted-member")
+    membership_add(actor=owner, project=project, user=member, role=Role.MEMBER)
+    for n in range(30):
+        task_create(actor=owner, project=project, name=f"T{n}", assignee=member if n % 3 == 0 else None)
+    client = v3_client(member)
+    with django_assert_max_num_queries(25):
+        body = client.get(URL, {"pageSize": 30}).json()
+    assert body["count"] == 30
+    editable = [row for row in body["_embedded"]["elements"] if "updateImmediately" in row["_links"]]
+    assert len(editable) == 10
+
+
 def test_a_manual_duration_is_its_window_in_working_days(owner, v3, project):
     """Dates set through v1 without a duration still read as the working days between them in v3."""
     row = task_create(actor=owner, project=project, name="Window", scheduling_mode="manual",

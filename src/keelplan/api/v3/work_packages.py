@@ -40,7 +40,7 @@ from keelplan.planning.models import (
 from keelplan.planning.reference import default_type_for, types_enabled, versions_assignable
 from keelplan.planning.selectors import work_item_list
 from keelplan.planning.services import default_type, task_create, task_delete, task_update
-from keelplan.portfolio.models import Project
+from keelplan.portfolio.models import Project, Role
 from keelplan.scheduling.selectors import ScheduleReader, WorkingDays
 
 ENTITY = AppliesTo.WORK_ITEM.value
@@ -103,6 +103,9 @@ class WorkPackageRenderer:
         self.ancestors = self._ancestors(rows)
         self.custom = CustomFieldRenderer(actor, ENTITY, [r.pk for r in rows])
         self.access: dict[int, ProjectAccess] = {}
+        self.page_ids: dict[int, list[int]] = {}
+        for row in rows:
+            self.page_ids.setdefault(row.project_id, []).append(row.pk)
         self.calendars: dict[int, WorkingDays] = {}
 
     @staticmethod
@@ -130,7 +133,9 @@ class WorkPackageRenderer:
         if action_ == Action.WORK_ITEM_UPDATE:   # a Member edits only what is assigned to them: the rule's own call
             access = self.access.get(row.project_id)
             if access is None:
-                access = self.access[row.project_id] = ProjectAccess(self.actor, row.project)
+                access = self.access[row.project_id] = ProjectAccess(self.actor, row.project, role)
+                if role == Role.MEMBER:   # which of the page's rows are theirs through a resource: one read
+                    access.prefetch_assigned(self.page_ids.get(row.project_id, ()))
             return access.can(action_, row)
         return role >= MINIMUM_ROLE[action_]
 
