@@ -173,10 +173,11 @@ def body_links(body: dict) -> dict:
 
 
 def link_href(value, attribute: str):
-    """The ``href`` of a link a body gives for ``attribute`` (None for none), or 422 when it is not a link."""
+    """The ``href`` of a link a body gives for ``attribute`` (None for none: a null link or ``{"href": null}``),
+    or 422 when it is not a link object holding an ``href``."""
     if value is None:
         return None
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or "href" not in value:
         raise V3Error(f"{attribute} must be a link object with an href.", identifier="PropertyFormatError",
                       attribute=attribute)
-    return value.get("href")
+    return value["href"]

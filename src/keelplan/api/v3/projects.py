@@ -21,7 +21,7 @@ from keelplan.api.v3.base import V3View, dry_run, project_for
 from keelplan.api.v3.custom_fields import CustomFieldRenderer, custom_input, custom_schema
 from keelplan.api.v3.errors import V3Error
 from keelplan.api.v3.hal import (
-    action, collection, filters_param, formattable, href, id_from_href, iso_date, iso_datetime, link,
+    action, collection, filters_param, formattable, href, id_from_href, iso_date, iso_datetime, link, link_href,
     plain_collection,
 )
 from keelplan.core.errors import DomainError, NotFound
@@ -221,20 +221,13 @@ def project_fields(actor, body: dict, *, project: Project | None) -> tuple[dict,
         raise V3Error("_links must be an object.", identifier="PropertyFormatError", attribute="_links")
     links = links or {}
     if "parent" in links:
-        parent_id = id_from_href(_link_href(links["parent"], "parent"), "projects", attribute="parent")
+        parent_id = id_from_href(link_href(links["parent"], "parent"), "projects", attribute="parent")
         fields["parent"] = _visible_parent(actor, parent_id) if parent_id is not None else None
     if "status" in links:
-        fields["status"] = _status(_link_href(links["status"], "status"))
+        fields["status"] = _status(link_href(links["status"], "status"))
     renderer = CustomFieldRenderer(actor, ENTITY, [])
     custom = custom_input(body, renderer.fields_for(project_id=project.pk if project else None))
     return fields, custom
-
-
-def _link_href(value, attribute: str):
-    if not isinstance(value, dict) or "href" not in value:
-        raise V3Error(f"{attribute} must be a link with an href.", identifier="PropertyFormatError",
-                      attribute=attribute)
-    return value["href"]
 
 
 def _visible_parent(actor, parent_id: int) -> Project:

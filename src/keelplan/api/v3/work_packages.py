@@ -25,6 +25,7 @@ from keelplan.api.v3.custom_fields import CustomFieldRenderer, custom_input, cus
 from keelplan.api.v3.errors import MultipleErrors, V3Error
 from keelplan.api.v3.hal import (
     action, collection, formattable, href, id_from_href, iso_date, iso_datetime, iso_days, iso_hours, link,
+    link_href,
 )
 from keelplan.api.v3.principals import user_json
 from keelplan.core.errors import NotFound
@@ -280,10 +281,10 @@ def _bad_date(attribute: str):
 def _link_target(links: dict, name: str):
     """The row a body's ``_links.<name>`` names (None for ``{"href": null}``), or 422 naming it."""
     kind, model = LINKS[name]
-    given = links[name]
-    if not isinstance(given, dict) or "href" not in given:
-        raise V3Error(f"{name} must be a link with an href.", identifier="PropertyFormatError", attribute=name)
-    pk = id_from_href(given["href"], kind, attribute=name)
+    if links[name] is None:
+        raise V3Error(f"{name} must be a link object with an href.", identifier="PropertyFormatError",
+                      attribute=name)
+    pk = id_from_href(link_href(links[name], name), kind, attribute=name)
     if pk is None:
         if name not in NULLABLE_LINKS:
             raise V3Error(f"{name.capitalize()} can't be blank.", attribute=name)
