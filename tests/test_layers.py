@@ -16,7 +16,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "keelplan"
 ENGINE = {"engine"}
 CORE = {"core"}
 CHANGELOG = {"changelog"}
-DOMAIN = {"accounts", "portfolio", "planning", "resources", "calendars", "customfields", "permissions"}
+DOMAIN = {"accounts", "portfolio", "planning", "resources", "calendars", "customfields", "timesheets",
+          "permissions"}
 PROTOCOLS = {"sync", "scheduling"}
 DIALECTS = {"api"}
 

@@ -25,6 +25,8 @@ from keelplan.planning.services import dependency_create, task_create, task_upda
 from keelplan.portfolio.models import Project, Role
 from keelplan.portfolio.services import membership_add, project_create, project_update
 from keelplan.resources.services import assignment_create, resource_create
+from keelplan.timesheets.models import Activity
+from keelplan.timesheets.services import time_entry_create
 
 DEMO_PASSWORD = "keelplan-demo"
 DEMO_PROJECT_IDENTIFIER = "harbourside-fit-out"
@@ -245,6 +247,21 @@ ASSIGNMENTS = (
     ("training", "marcus", "0.50"),
 )
 
+# Time logged in the first two weeks: (person, task or None for the project, day, minutes, activity, comment).
+# Marcus, an Admin, logs Tom's survey help for him; everyone else logs their own.
+TIME_LOGGED = (
+    ("marcus", "survey", D(2026, 3, 2), 450, "Development", "Measured the north and east wings."),
+    ("marcus", "survey", D(2026, 3, 3), 450, "Development", "South and west wings; services risers."),
+    ("tom", "survey", D(2026, 3, 3), 240, "Support", "Opened ceiling voids for the survey."),
+    ("marcus", "survey", D(2026, 3, 4), 180, "Testing", "Checked the survey against the base-build drawings."),
+    ("marcus", "layout", D(2026, 3, 5), 420, "Specification", "First space plan options."),
+    ("marcus", "layout", D(2026, 3, 6), 390, "Specification", ""),
+    ("priya", None, D(2026, 3, 6), 120, "Management", "Baseline programme and weekly report."),
+    ("hannah", "layout", D(2026, 3, 9), 90, "Management", "Reviewed the space plan options with the client."),
+    ("marcus", "layout", D(2026, 3, 10), 450, "Specification", "Revised layout after the client review."),
+    ("priya", None, D(2026, 3, 13), 90, "Management", "Progress update at the status date."),
+)
+
 # The IT and AV subproject Marcus runs under the fit-out: (key, name, duration, options).
 SUBPROJECT_TASKS = (
     ("network_design", "Network and Wi-Fi design", 5, {}),
@@ -344,6 +361,7 @@ class _Builder:
         self._links(LINKS)
         self._assignments()
         self._progress(project)
+        self._time(project)
         self._subproject(project)
 
     # -- people and the project
@@ -449,6 +467,15 @@ class _Builder:
         task_update(actor=manager, task=self.tasks["layout"], status=Status.objects.get(code="IN_PROGRESS"),
                     percent_complete=Decimal(60), actual_start=D(2026, 3, 5))
         project_update(actor=self.people[PEOPLE[0].username], project=project, status_date=D(2026, 3, 13))
+
+    def _time(self, project: Project) -> None:
+        """The hours spent so far, logged through the time entry service."""
+        for username, task, day, minutes, activity, comment in TIME_LOGGED:
+            person = self.people[username]
+            actor = self.people["marcus"] if username == "tom" else person
+            time_entry_create(actor=actor, project=project, user=person, spent_on=day, minutes=minutes,
+                              work_item=self.tasks[task] if task else None, comment=comment,
+                              activity=Activity.objects.filter(name=activity, is_active=True).first())
 
     def _subproject(self, parent: Project) -> None:
         """Marcus (Admin of the fit-out) opens a small IT and AV subproject, which he then owns."""

@@ -29,6 +29,7 @@ from keelplan.core.workspace import is_signed_in, is_workspace_admin, require_wo
 from keelplan.planning.models import WorkItem
 from keelplan.portfolio.models import Membership, Project, Role
 from keelplan.resources.models import Assignment
+from keelplan.timesheets.models import TimeEntry
 
 # What staff hold in every project.
 STAFF_ROLE = Role.OWNER
@@ -57,6 +58,9 @@ class Action(StrEnum):
     CHANGES_PULL = "sync.pull"                     # [project]
     CHANGES_PUSH = "sync.push"                     # [project]: what each row changes is checked row by row
     WORKSPACE_MANAGE = "workspace.manage"          # [None]: shared calendars, resources, reference data
+    TIME_VIEW = "time_entry.view"                  # [project or time entry]: Member all; anyone their own
+    TIME_LOG = "time_entry.log"                    # [project or time entry]: Member logs and changes their own
+    TIME_MANAGE = "time_entry.manage"              # [project]: log for another member, change anyone's
 
 
 # The lowest role each project action needs.
@@ -78,6 +82,9 @@ MINIMUM_ROLE: dict[Action, int] = {
     Action.SCHEDULE_RECOMPUTE: Role.SCHEDULER,
     Action.CHANGES_PULL: Role.VIEWER,
     Action.CHANGES_PUSH: Role.MEMBER,
+    Action.TIME_VIEW: Role.MEMBER,
+    Action.TIME_LOG: Role.MEMBER,
+    Action.TIME_MANAGE: Role.ADMIN,
 }
 # In people's words, for refusals: "Your role (Viewer) may not <phrase>; it needs Admin or above."
 PHRASES: dict[Action, str] = {
@@ -99,6 +106,9 @@ PHRASES: dict[Action, str] = {
     Action.CHANGES_PULL: "pull changes",
     Action.CHANGES_PUSH: "push changes",
     Action.WORKSPACE_MANAGE: "change workspace settings",
+    Action.TIME_VIEW: "see other people's time",
+    Action.TIME_LOG: "log time",
+    Action.TIME_MANAGE: "log or change other people's time",
 }
 # The work item fields only an Admin may change, even on a work item assigned to the actor.
 ADMIN_ONLY_WORK_ITEM_FIELDS = frozenset({"assignee", "responsible", "parent"})
@@ -215,10 +225,21 @@ class ProjectAccess:
             return item.assignments.filter(resource__user_id=self.actor.pk).exists()
         return False
 
+    def _deciding(self, action: Action, obj) -> Action:
+        """The action whose minimum role decides ``action`` on ``obj``: anyone who sees a project sees their own
+        time entries in it, and only those who manage time change someone else's."""
+        if isinstance(obj, TimeEntry) and action in (Action.TIME_VIEW, Action.TIME_LOG):
+            own = obj.user_id == self.actor.pk
+            if action == Action.TIME_VIEW and own:
+                return Action.PROJECT_VIEW
+            if action == Action.TIME_LOG and not own:
+                return Action.TIME_MANAGE
+        return action
+
     def can(self, action: Action, obj=None, *, fields=()) -> bool:
         if self.role is None:
             return False
-        minimum = MINIMUM_ROLE[action]
+        minimum = MINIMUM_ROLE[self._deciding(action, obj)]
         if self.role < minimum:
             return False
         if action == Action.WORK_ITEM_UPDATE and self.role < Role.ADMIN:
@@ -233,9 +254,10 @@ class ProjectAccess:
             raise NotFound("Project not found.", entity="project")
         if self.can(action, obj, fields=fields):
             return self.role
-        minimum = MINIMUM_ROLE[action]
+        deciding = self._deciding(action, obj)
+        minimum = MINIMUM_ROLE[deciding]
         if self.role < minimum:
-            raise PermissionDenied(f"Your role ({Role(self.role).label}) may not {PHRASES[action]}; it needs "
+            raise PermissionDenied(f"Your role ({Role(self.role).label}) may not {PHRASES[deciding]}; it needs "
                                    f"{Role(minimum).label} or above.")
         forbidden = sorted(ADMIN_ONLY_WORK_ITEM_FIELDS & set(fields))
         if forbidden and self.role == Role.MEMBER and obj is not None and self._assigned_to_actor(obj):

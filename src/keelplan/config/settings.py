@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "keelplan.planning",
     "keelplan.resources",
     "keelplan.customfields",
+    "keelplan.timesheets",
     "keelplan.sync",
     "keelplan.scheduling",
 ]

@@ -19,6 +19,7 @@ from keelplan.planning.models import Dependency, WorkItem
 from keelplan.portfolio.models import Membership, Project
 from keelplan.resources.models import Assignment, Resource
 from keelplan.sync.models import SyncBatch
+from keelplan.timesheets.models import TimeEntry
 
 
 def retention_cutoff(now: dt.datetime | None = None) -> dt.datetime:
@@ -33,6 +34,8 @@ def tombstones_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
     old = Q(deleted_at__lt=cutoff)
     counts: dict[str, int] = {}
     with transaction.atomic():
+        # Deleted time entries are in no sync collection, but their tombstones would keep a project from going.
+        counts["time_entries"] = _delete(TimeEntry.all_objects.filter(old))
         counts["task_resources"] = _delete(Assignment.all_objects.filter(old))
         counts["dependencies"] = _delete(Dependency.all_objects.filter(old))
         counts["tasks"] = _purge_tree(WorkItem, old)

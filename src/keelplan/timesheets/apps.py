@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TimesheetsConfig(AppConfig):
+    name = "keelplan.timesheets"
+    label = "timesheets"

@@ -1,0 +1,40 @@
+"""Fixtures for the time entry tests: two work items of the project, and a check that an attempt wrote nothing."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+from keelplan.changelog.models import ChangeEvent
+from keelplan.planning.services import task_create
+from keelplan.timesheets.models import Activity, TimeEntry
+
+
+@pytest.fixture
+def tasks(owner, project):
+    return (task_create(actor=owner, project=project, name="Survey", duration=3),
+            task_create(actor=owner, project=project, name="Layout", duration=5))
+
+
+def _state() -> tuple:
+    """Every time entry and activity row, deleted entries too, with every stored field, and the change log's
+    length: what a refused call must leave as it was."""
+    entries = list(TimeEntry.all_objects.order_by("pk").values_list(
+        "pk", "project_id", "work_item_id", "user_id", "activity_id", "spent_on", "minutes", "comment", "deleted_at",
+        "lock_version", "updated_at"))
+    activities = list(Activity.objects.order_by("pk").values_list("pk", "name", "position", "is_default",
+                                                                   "is_active"))
+    return entries, activities, ChangeEvent.objects.count()
+
+
+@pytest.fixture
+def unchanged():
+    """``with unchanged(): ...`` fails unless the block leaves every time entry, activity and event as it was."""
+    @contextmanager
+    def check():
+        before = _state()
+        yield
+        assert _state() == before
+
+    return check
