@@ -30,22 +30,40 @@ class User(AbstractUser):
 
     ``workspace_role`` decides who writes workspace rows; Django's ``is_superuser`` (the admin site) counts as
     workspace administrator too, so a superuser made with Django's own tools is never locked out.
+    Invariants: no two people's logins differ only in letter case; when ``first_name`` or ``last_name`` is set,
+    ``full_name`` is the two joined by a space (``accounts.services.user_update`` keeps it so).
+    ``time_zone`` is the person's own preference (an IANA name; empty: none chosen).
     """
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     full_name = models.CharField(max_length=255, blank=True)
     workspace_role = models.PositiveSmallIntegerField(choices=WorkspaceRole.choices, default=WorkspaceRole.USER)
+    time_zone = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["id"]
+        constraints = [models.UniqueConstraint(Lower("username"), name="one_user_per_login")]
 
     @property
     def display_name(self) -> str:
         return self.full_name or self.get_full_name() or self.username
 
     @property
+    def name_parts(self) -> tuple[str, str]:
+        """First and last name: Django's split when it is set, else the full name cut at its first space."""
+        if self.first_name or self.last_name:
+            return self.first_name, self.last_name
+        first, _, last = (self.full_name or "").partition(" ")
+        return first, last
+
+    @property
+    def has_admin_role(self) -> bool:
+        """Whether the person holds the workspace administrator role, whether or not their account is locked."""
+        return self.workspace_role >= WorkspaceRole.ADMIN or self.is_superuser
+
+    @property
     def is_workspace_admin(self) -> bool:
-        return self.is_active and (self.workspace_role >= WorkspaceRole.ADMIN or self.is_superuser)
+        return self.is_active and self.has_admin_role
 
 
 def token_digest(raw: str) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import zoneinfo
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from keelplan.accounts.models import ApiToken, Group, GroupAncestor, GroupMember, WorkspaceRole, token_digest
@@ -17,6 +20,7 @@ from keelplan.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, Pe
 from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import Boolean, Choice, Fields, Reference, Text
+from keelplan.core.workspace import is_signed_in, is_workspace_admin
 from keelplan.permissions import Action, require
 from keelplan.portfolio.models import Membership, Project
 
@@ -28,6 +32,26 @@ USER_INPUT = Fields(
 )
 
 
+def _check_username(username: str, *, exclude_pk=None) -> None:
+    """A login of Django's characters that no one else holds in any letter case."""
+    try:
+        User.username_validator(username)
+    except DjangoValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="username", code=ErrorCode.INVALID_FORMAT,
+                           pattern="letters, digits and @.+-_") from None
+    if User.objects.filter(username__iexact=username).exclude(pk=exclude_pk).exists():
+        raise Conflict(f"A user named {username!r} already exists.", field="username", code="duplicate_user")
+
+
+def _check_email(email: str) -> None:
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            raise InvalidInput("Enter a valid e-mail address.", field="email", code=ErrorCode.INVALID_FORMAT,
+                               pattern="e-mail") from None
+
+
 @write_transaction()
 def user_create(
     *, username: str, password: str, email: str = "", full_name: str = "", is_admin: bool = False
@@ -37,19 +61,8 @@ def user_create(
                                "full_name": full_name, "is_admin": is_admin})
     username, password, email = values["username"], values["password"], values["email"]
     full_name, is_admin = values["full_name"], values["is_admin"]
-    try:
-        User.username_validator(username)
-    except DjangoValidationError as exc:
-        raise InvalidInput(" ".join(exc.messages), field="username", code=ErrorCode.INVALID_FORMAT,
-                           pattern="letters, digits and @.+-_") from None
-    if email:
-        try:
-            validate_email(email)
-        except DjangoValidationError:
-            raise InvalidInput("Enter a valid e-mail address.", field="email", code=ErrorCode.INVALID_FORMAT,
-                               pattern="e-mail") from None
-    if User.objects.filter(username=username).exists():
-        raise Conflict(f"A user named {username!r} already exists.", field="username", code="duplicate_user")
+    _check_username(username)
+    _check_email(email)
     user = User(username=username, email=email, full_name=full_name, is_staff=is_admin, is_superuser=is_admin,
                 workspace_role=WorkspaceRole.ADMIN if is_admin else WorkspaceRole.USER)
     try:
@@ -65,24 +78,188 @@ def user_create(
     return user
 
 
+# Who counts as a workspace administrator (``User.is_workspace_admin``), as a filter.
+ADMINS = Q(is_active=True) & (Q(workspace_role__gte=WorkspaceRole.ADMIN) | Q(is_superuser=True))
+
+
+def _lock_with_admins(user: User) -> tuple[User, bool]:
+    """``user``'s row, locked together with every active administrator's, and whether an active administrator
+    other than ``user`` remains. The rows are locked in one query in id order, so two writes that each take them
+    (two administrators locking or demoting each other at once) run one after the other instead of both seeing
+    the other still there, and cannot deadlock."""
+    rows = list(User.objects.select_for_update().filter(Q(pk=user.pk) | ADMINS).order_by("pk"))
+    target = next((row for row in rows if row.pk == user.pk), None)
+    if target is None:
+        raise NotFound("User not found.", entity="user")
+    return target, any(row.pk != user.pk for row in rows)
+
+
+def _last_admin(field: str) -> InvalidInput:
+    return InvalidInput("The workspace needs at least one administrator.", field=field,
+                        code=ErrorCode.LAST_WORKSPACE_ADMIN)
+
+
 @write_transaction()
 def user_set_workspace_role(*, actor, user: User, role: int) -> User:
     """Give ``user`` a workspace role. ``actor`` is a workspace administrator, or None for the operator at the
     server's command line. The last active workspace administrator cannot step down, so the workspace's
-    shared rows always have someone who may change them."""
+    shared rows always have someone who may change them.
+
+    Django's ``is_staff`` and ``is_superuser`` follow the role, as ``user_create`` sets them: a superuser would
+    otherwise stay a workspace administrator (``User.is_workspace_admin``) after being made an ordinary user."""
     role = Choice(WorkspaceRole).clean(role, field="workspace_role")
     if actor is not None and not getattr(actor, "is_workspace_admin", False):
         raise PermissionDenied("Only a workspace administrator may change workspace roles.")
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if user.workspace_role == role:
+    user, others = _lock_with_admins(user)
+    admin, was_admin = role >= WorkspaceRole.ADMIN, user.has_admin_role
+    if user.workspace_role == role and admin == was_admin:
         return user
-    if role < WorkspaceRole.ADMIN and user.workspace_role >= WorkspaceRole.ADMIN:
-        others = User.objects.filter(is_active=True, workspace_role__gte=WorkspaceRole.ADMIN).exclude(pk=user.pk)
-        if not others.exists():
-            raise InvalidInput("The workspace needs at least one administrator.", field="workspace_role",
-                               code="last_workspace_admin")
+    if was_admin and not admin and user.is_active and not others:
+        raise _last_admin("workspace_role")
     user.workspace_role = role
-    user.save(update_fields=["workspace_role"])
+    fields = ["workspace_role"]
+    if admin != was_admin:
+        user.is_staff = user.is_superuser = admin
+        fields += ["is_staff", "is_superuser"]
+    user.save(update_fields=fields)
+    return user
+
+
+# ---------------------------------------------------------------- changing people
+
+# What a person's record holds that ``user_update`` changes. First and last name are 127 characters at most, so
+# that the two joined by a space fit ``full_name``.
+USER_UPDATE_INPUT = Fields(
+    username=USER_INPUT["username"], email=USER_INPUT["email"], full_name=USER_INPUT["full_name"],
+    first_name=Text(127, blank=True), last_name=Text(127, blank=True), is_admin=Boolean(),
+)
+# What a person may change on their own record; every other change is a workspace administrator's.
+SELF_SERVICE_FIELDS = frozenset({"email", "full_name", "first_name", "last_name"})
+# What the change log records of a person (never the password).
+USER_LOGGED_FIELDS = ("username", "email", "full_name", "first_name", "last_name", "workspace_role", "is_active",
+                      "time_zone")
+PREFERENCES_INPUT = Fields(time_zone=Text(64, blank=True))
+
+
+@lru_cache(maxsize=1)
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
+def _require_self_or_admin(actor, user: User, *, what: str) -> None:
+    if not is_signed_in(actor):
+        raise PermissionDenied(f"Sign in to change {what}.")
+    if actor.pk != user.pk and not is_workspace_admin(actor):
+        raise PermissionDenied(f"Only a workspace administrator may change another person's {what}.")
+
+
+def _locked_user(user: User) -> User:
+    row = User.objects.select_for_update().filter(pk=user.pk).first()
+    if row is None:
+        raise NotFound("User not found.", entity="user")
+    return row
+
+
+def _record_user_change(actor, user: User, before: dict) -> None:
+    changes = diff(before, snapshot(user, USER_LOGGED_FIELDS))
+    if changes:
+        change_record(project=None, actor=actor, changes=[Change("user", user.pk, ChangeAction.UPDATED, changes)])
+
+
+@write_transaction()
+def user_update(*, actor, user: User, **fields) -> User:
+    """Change a person's login (``username``), e-mail address, name and workspace administration (``is_admin``,
+    through ``user_set_workspace_role`` and its last-administrator rule).
+
+    A workspace administrator changes anyone; anyone else only their own name and e-mail address (another
+    person's record, even unchanged, is refused). A value equal to the current one is no change, so a client may
+    send back the whole record it read. The name is ``full_name`` (the split is then recomputed from it) or
+    ``first_name``/``last_name`` (``full_name`` becomes the two joined), never both. Each refusal names its
+    field; nothing is written unless everything is valid.
+    """
+    _require_self_or_admin(actor, user, what="details")
+    values = USER_UPDATE_INPUT.clean(fields)
+    if "full_name" in values and ({"first_name", "last_name"} & set(values)):
+        raise InvalidInput("Give either the full name or the first and last names, not both.", field="full_name",
+                           code=ErrorCode.NOT_ALLOWED)
+    # A change of administration locks the administrators' rows first (``_lock_with_admins``), in their order.
+    user = _lock_with_admins(user)[0] if "is_admin" in values else _locked_user(user)
+    first, last = user.name_parts
+    current = {"username": user.username, "email": user.email, "full_name": user.full_name, "first_name": first,
+               "last_name": last, "is_admin": user.has_admin_role}
+    changed = {name: value for name, value in values.items() if value != current[name]}
+    if not is_workspace_admin(actor):
+        refused = sorted(set(changed) - SELF_SERVICE_FIELDS)
+        if refused:
+            raise PermissionDenied(f"Only a workspace administrator may change {refused[0].replace('_', ' ')}.")
+    if "username" in changed:
+        _check_username(changed["username"], exclude_pk=user.pk)
+    if "email" in changed:
+        _check_email(changed["email"])
+    if not changed:
+        return user
+    before = snapshot(user, USER_LOGGED_FIELDS)
+    if "is_admin" in changed:
+        role = WorkspaceRole.ADMIN if changed["is_admin"] else WorkspaceRole.USER
+        user = user_set_workspace_role(actor=actor, user=user, role=role)
+    columns = [name for name in ("username", "email") if name in changed]
+    for name in columns:
+        setattr(user, name, changed[name])
+    if "full_name" in changed:
+        user.full_name, user.first_name, user.last_name = changed["full_name"], "", ""
+        columns += ["full_name", "first_name", "last_name"]
+    elif {"first_name", "last_name"} & set(changed):
+        first, last = changed.get("first_name", first), changed.get("last_name", last)
+        user.first_name, user.last_name, user.full_name = first, last, f"{first} {last}".strip()
+        columns += ["full_name", "first_name", "last_name"]
+    if columns:
+        try:
+            with transaction.atomic():
+                user.save(update_fields=columns)
+        except IntegrityError:
+            raise Conflict(f"A user named {user.username!r} already exists.", field="username",
+                           code="duplicate_user") from None
+    _record_user_change(actor, user, before)
+    return user
+
+
+@write_transaction()
+def user_set_active(*, actor, user: User, active: bool) -> User:
+    """Lock (``active`` false) or unlock a person's account (workspace administrators). A locked person cannot
+    sign in and their API tokens stop working. No one locks their own account, and the last active workspace
+    administrator cannot be locked. Locking a locked account (or unlocking an active one) changes nothing."""
+    require(actor, Action.WORKSPACE_MANAGE)
+    active = Boolean().clean(active, field="is_active")
+    user, others = _lock_with_admins(user)
+    if user.is_active == active:
+        return user
+    if not active:
+        if user.pk == actor.pk:
+            raise InvalidInput("You cannot lock your own account.", field="is_active", code=ErrorCode.NOT_ALLOWED)
+        if user.is_workspace_admin and not others:
+            raise _last_admin("is_active")
+    before = snapshot(user, USER_LOGGED_FIELDS)
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    _record_user_change(actor, user, before)
+    return user
+
+
+@write_transaction()
+def user_preferences_update(*, actor, user: User, time_zone: str) -> User:
+    """Set a person's own preferences: ``time_zone``, an IANA name or empty for none. A person changes their own;
+    a workspace administrator anyone's."""
+    _require_self_or_admin(actor, user, what="preferences")
+    zone = PREFERENCES_INPUT.clean({"time_zone": time_zone})["time_zone"]
+    if zone and zone not in _time_zone_names():
+        raise InvalidInput("Not a time zone: use an IANA name such as Europe/London or UTC.", field="time_zone",
+                           code=ErrorCode.INVALID_CHOICE, choices="IANA time zone names")
+    user = _locked_user(user)
+    if user.time_zone != zone:
+        before = snapshot(user, USER_LOGGED_FIELDS)
+        user.time_zone = zone
+        user.save(update_fields=["time_zone"])
+        _record_user_change(actor, user, before)
     return user
 
 
