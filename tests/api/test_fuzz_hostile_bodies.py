@@ -20,6 +20,7 @@ from keelplan.calendars.services import calendar_create
 from keelplan.planning.services import dependency_create, task_create
 from keelplan.portfolio.models import Membership
 from keelplan.resources.services import assignment_create, resource_create
+from keelplan.timesheets.services import time_entry_create
 
 from conftest import client_for
 
@@ -29,7 +30,8 @@ SMALL_LIMIT, BULK_LIMIT = 4096, 16384
 FUZZ = hypothesis_settings(max_examples=12, derandomize=True, database=None, deadline=None,
                            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                                   HealthCheck.data_too_large])
-_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+# A path parameter: a regex group, or a ``path()`` converter (``<id:pk>``, ``<str:ref>``).
+_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)|<(?:\w+:)?(\w+)>")
 
 
 def _routes(patterns, prefix="/"):
@@ -83,20 +85,22 @@ def world(owner, project, settings):
         "member": Membership.objects.get(project=project, user=owner).pk, "task": a.pk,
         "dependency": dependency_create(actor=owner, predecessor=a, successor=b).pk, "resource": resource.pk,
         "task-resource": assignment_create(actor=owner, work_item=a, resource=resource).pk, "user": owner.pk,
+        "time_entry": time_entry_create(actor=owner, project=project, spent_on=project.start_date, minutes=60,
+                                        work_item=a).pk,
     }
     return {"ids": ids, "project": project.pk, "signed_in": client_for(owner), "anonymous": APIClient()}
 
 
 # A v3 route's row id, by the collection its path names (any other id stays 1: a 404 is an answer too).
 V3_ROWS = {"work_packages": "task", "relations": "dependency", "projects": "project", "users": "user",
-           "memberships": "member"}
+           "memberships": "member", "time_entries": "time_entry"}
 V3_GROUPS = {"ref": "project", "code": "on_track", "day": "1", "date": "2026-01-01"}
 
 
 def url_for(template: str, basename: str | None, ids: dict) -> str:
     if template.startswith("/api/v3"):
         def v3_value(match):
-            group = match.group(1)
+            group = match.group(1) or match.group(2)
             if group in V3_GROUPS:
                 known = V3_GROUPS[group]
                 return str(ids[known]) if known in ids else known
@@ -105,7 +109,7 @@ def url_for(template: str, basename: str | None, ids: dict) -> str:
         return _GROUP.sub(v3_value, template)
 
     def value(match):
-        group = match.group(1)
+        group = match.group(1) or match.group(2)
         return str(ids["project"] if group in ("project_pk", "id") else ids[basename])
     return _GROUP.sub(value, template)
 

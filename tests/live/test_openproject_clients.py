@@ -6,7 +6,8 @@ workspace administrator's API token, which the clients send as HTTP Basic ``apik
 run a small driver script inside their environment (``op_clients/drive_*.py``) that prints what the client
 returned as JSON; ``openproject-cli`` is run as the command it is. Every client lists and creates projects,
 creates, updates (with ``lockVersion``), reads and deletes work packages, and relates two of them with
-``precedes`` through the relation endpoint it uses; the assertions are on what the client hands its caller.
+``precedes`` through the relation endpoint it uses; ``openproject-api-client``, the one with time calls, also
+logs, lists, updates and deletes time. The assertions are on what the client hands its caller.
 
 The environments are kept under ``.venv-clients/`` at the repository root (or ``KEELPLAN_CLIENT_VENVS``) and
 rebuilt only when their pins change. A failed install fails every test here: it is never skipped.
@@ -343,6 +344,24 @@ def test_api_client_relations(client_venvs, plan):
     assert first["duedate"] < out["second_after"]["startdate"] < second["startdate"]
     assert out["deleted"] is True
     assert out["view_deleted"] is None
+
+
+def test_api_client_time_entries(client_venvs, plan):
+    """The client logs time in OpenProject's body (``hours`` as an ISO duration, ``_links.workPackage``), lists it
+    with string filter values, updates it with its ``lockVersion`` and deletes it; the typed ``TimeEntry`` reads
+    the link titles."""
+    out = drive(client_venvs, "openproject-api-client", "drive_api_client.py", plan, "time_entries")
+
+    work_package, created = out["work_package"], out["created"]
+    assert created["class"] == "TimeEntry", f"the body did not decode as a TimeEntry: {created}"
+    assert (created["hours"], created["spenton"], created["workpackage_id"], created["project_id"]) == (
+        "PT1H30M", plan.dates["a_start"], work_package["id"], work_package["project_id"])
+    assert created["workpackage"] == work_package["subject"] and created["activity"]
+    assert [row["id"] for row in out["listed"]] == [created["id"]] and created["id"] in out["by_project"]
+    assert out["updated"]["hours"] == "PT2H" and out["updated"]["lockversion"] == created["lockversion"] + 1
+    assert out["stale"]["raised"] == "RequestError" and "409" in out["stale"]["text"]
+    assert out["spent"] == "PT2H"
+    assert out["deleted"] is True and out["view_deleted"] is None
 
 
 # ---------------------------------------------------------------- openproject-cli 0.4.0

@@ -80,10 +80,12 @@ def _seed_rows(server: LiveServer, session, other_user_id: int, tag: str) -> dic
     membership = _create(session, server, "/memberships", {"_links": {
         "project": at("projects", project["id"]), "principal": at("users", other_user_id),
         "roles": [at("roles", 100)]}})
+    entry = _create(session, server, "/time_entries", {"hours": "PT1H30M", "_links": {
+        "workPackage": at("work_packages", packages[0]["id"])}})
     return {
         "projects": [project["id"], project["identifier"]], "work_packages": [p["id"] for p in packages],
         "relations": [relation["id"]], "versions": [version["id"]], "groups": [group["id"]],
-        "memberships": [membership["id"]], "users": [other_user_id],
+        "memberships": [membership["id"]], "users": [other_user_id], "time_entries": [entry["id"]],
     }
 
 
@@ -117,6 +119,9 @@ def seed(fuzz_server: LiveServer) -> Seed:
     other_id = users.json()["_embedded"]["elements"][0]["id"]
     reference = {kind: _ids(session, fuzz_server, f"/{kind}") for kind in ("statuses", "types", "priorities")}
     reference["roles"] = ROLES
+    schema = session.get(fuzz_server.url(f"{API}/time_entries/schema"), timeout=30).json()
+    reference["activities"] = [int(a["href"].rsplit("/", 1)[1])
+                               for a in schema["activity"]["_links"]["allowedValues"]]
     spare = _seed_rows(fuzz_server, session, other_id, "spare")
     # A deleted project hides everything in it, so the project a DELETE may hit holds nothing else.
     doomed = _create(session, fuzz_server, "/projects", {"name": "Project to delete", "identifier": "fuzz-doomed"})

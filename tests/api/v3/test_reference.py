@@ -528,3 +528,54 @@ def test_one_non_working_day_or_404(holidays, v3):
         "_links": {"self": {"href": f"/api/v3/days/non_working/{year}-12-24", "title": "Winter break"}}}
     for day in (f"{year}-12-25", f"{year}-06-01", f"{year}-02-30", "christmas", "2026-1-1"):
         assert_v3_error(v3.get(f"/api/v3/days/non_working/{day}"), 404, "NotFound")
+
+
+def test_a_day_says_whether_it_is_worked_and_why_not(holidays, v3):
+    year, _ = holidays
+    days = {e["date"]: e for e in v3.get("/api/v3/days", {"filters": filters(
+        {"date": {"operator": "<>d", "values": [f"{year}-12-23", f"{year}-12-27"]}})}).json()["_embedded"]["elements"]}
+    assert sorted(days) == [f"{year}-12-{d}" for d in range(23, 28)]
+    weekday = lambda d: D(year, 12, d).isoweekday()    # noqa: E731
+    names = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    # The 24th and 26th are the winter break; the 25th was made a working day again, whatever its week day.
+    assert days[f"{year}-12-24"]["working"] is False
+    assert days[f"{year}-12-24"]["name"] == f"{names[weekday(24) - 1]} (Winter break)"
+    assert {"href": f"/api/v3/days/non_working/{year}-12-24", "title": "Winter break"} in \
+        days[f"{year}-12-24"]["_links"]["nonWorkingReasons"]
+    assert days[f"{year}-12-25"]["working"] is True and "nonWorkingReasons" not in days[f"{year}-12-25"]["_links"]
+    for d in (23, 27):
+        day = days[f"{year}-12-{d}"]
+        assert day["working"] is (weekday(d) <= 5) and day["name"] == names[weekday(d) - 1]
+        assert day["_links"]["weekDay"] == {"href": f"/api/v3/days/week/{weekday(d)}", "title": names[weekday(d) - 1]}
+        if weekday(d) > 5:
+            assert day["_links"]["nonWorkingReasons"] == [day["_links"]["weekDay"]]
+    assert v3.get(f"/api/v3/days/{year}-12-24").json() == days[f"{year}-12-24"]
+
+
+def test_days_default_to_this_month_and_the_next_and_filter_by_working(holidays, v3):
+    today = timezone.localdate()
+    body = v3.get("/api/v3/days").json()
+    dates = [e["date"] for e in body["_embedded"]["elements"]]
+    assert dates[0] == today.replace(day=1).isoformat()
+    last = D.fromisoformat(dates[-1])
+    assert (last + dt.timedelta(days=1)).day == 1
+    assert (last.year * 12 + last.month) - (today.year * 12 + today.month) == 1
+    assert len(dates) == len(set(dates)) == (last - today.replace(day=1)).days + 1
+    working = v3.get("/api/v3/days", {"filters": filters({"working": {"operator": "=", "values": ["t"]}})}).json()
+    assert [e["date"] for e in working["_embedded"]["elements"]] == [
+        e["date"] for e in body["_embedded"]["elements"] if e["working"]]
+    assert working["total"] < body["total"]
+
+
+@pytest.mark.parametrize("raw", [
+    filters({"working": {"operator": "=", "values": ["yes"]}}),
+    filters({"working": {"operator": "!", "values": ["t"]}}),
+    filters({"date": {"operator": "<>d", "values": ["1900-01-01", "2900-12-31"]}}),
+])
+def test_a_malformed_days_filter_is_400_invalid_query(v3, raw):
+    assert_v3_error(v3.get("/api/v3/days", {"filters": raw}), 400, "InvalidQuery")
+
+
+def test_a_day_that_is_no_date_is_404(v3):
+    for day in ("2026-02-30", "christmas", "2026-1-1"):
+        assert_v3_error(v3.get(f"/api/v3/days/{day}"), 404, "NotFound")

@@ -13,6 +13,7 @@ from keelplan.planning.models import Status
 from keelplan.planning.services import dependency_create, task_create, task_update
 from keelplan.portfolio.models import Role
 from keelplan.portfolio.services import membership_add
+from keelplan.timesheets.services import time_entry_create
 
 from conftest import make_project, make_user
 
@@ -130,6 +131,25 @@ def test_a_viewer_reads_but_gets_no_action_links(owner, project, plan):
     body = v3_client(viewer).get(f"{URL}/{plan['build'].pk}").json()
     assert body["subject"] == "Build"
     assert not {"update", "updateImmediately", "delete", "addRelation", "addChild"} & set(body["_links"])
+
+
+def test_time_spent_and_the_time_links_are_for_those_who_see_the_projects_time(owner, project, plan):
+    member, viewer = make_user("member-time"), make_user("viewer-time")
+    membership_add(actor=owner, project=project, user=member, role=Role.MEMBER)
+    membership_add(actor=owner, project=project, user=viewer, role=Role.VIEWER)
+    time_entry_create(actor=owner, project=project, work_item=plan["build"], spent_on=D(2026, 1, 6), minutes=90)
+    time_entry_create(actor=member, project=project, work_item=plan["build"], spent_on=D(2026, 1, 7), minutes=45)
+    time_entry_create(actor=member, project=project, spent_on=D(2026, 1, 7), minutes=30)   # on no work package
+    seen = v3_client(member).get(URL, {"pageSize": 10}).json()["_embedded"]["elements"]
+    by_subject = {row["subject"]: row for row in seen}
+    assert by_subject["Build"]["spentTime"] == "PT2H15M" and by_subject["Design"]["spentTime"] == "PT0H"
+    build_links = by_subject["Build"]["_links"]
+    assert build_links["logTime"] == {"href": "/api/v3/time_entries", "method": "post", "title": "Log time on Build"}
+    listed = v3_client(member).get(build_links["timeEntries"]["href"]).json()
+    assert listed["total"] == 2
+    # A Viewer sees only their own time, so no total of everyone's and nothing to log with.
+    body = v3_client(viewer).get(f"{URL}/{plan['build'].pk}").json()
+    assert "spentTime" not in body and not {"timeEntries", "logTime"} & set(body["_links"])
 
 
 def test_a_member_may_update_only_what_is_assigned_to_them(owner, project, plan):

@@ -17,6 +17,8 @@ WORK_PACKAGE_FIELDS = ("id", "subject", "lockversion", "startdate", "duedate", "
                        "type", "type_id", "status", "status_id", "priority", "priority_id", "project", "project_id",
                        "author", "author_id", "author_type")
 RELATION_FIELDS = ("id", "type", "reversetype", "lag", "description", "from_id", "from_title", "to_id", "to_title")
+TIME_ENTRY_FIELDS = ("id", "hours", "spenton", "comment", "lockversion", "project", "project_id", "workpackage",
+                     "workpackage_id", "user", "user_id", "activity", "activity_id")
 
 
 def _fields(obj, names) -> dict:
@@ -131,5 +133,43 @@ def relations(plan: dict, step) -> dict:
     return out
 
 
+def time_entries(plan: dict, step) -> dict:
+    api = ApiClient(plan["base_url"], plan["token"], timeout=60)
+    dates = plan["dates"]
+    project = _project(api, plan, step)
+    type_id = _type_id(api, project.id, step)
+    out: dict = {}
+    with step("create_workpackage"):
+        work_package = api.create_workpackage(project.id, plan["subject"] + " timed", type_id=type_id,
+                                              start_date=dates["a_start"], due_date=dates["a_due"],
+                                              schedule_manually=True)
+    out["work_package"] = _fields(work_package, WORK_PACKAGE_FIELDS)
+    with step("create_time_entry"):
+        created = api.create_time_entry(work_package.id, "PT1H30M", dates["a_start"], comment="Measured up",
+                                        project_id=project.id)
+        out["created"] = _fields(created, TIME_ENTRY_FIELDS)
+    with step("get_time_entries (by work package)"):
+        out["listed"] = [_fields(t, TIME_ENTRY_FIELDS) for t in api.get_time_entries(work_package_id=work_package.id)]
+    with step("get_time_entries (by project)"):
+        out["by_project"] = [t.id for t in api.get_time_entries(project_id=project.id)]
+    with step("update_time_entry"):
+        out["updated"] = _fields(api.update_time_entry(created.id, created.lockversion, hours="PT2H",
+                                                       comment="Measured twice"), TIME_ENTRY_FIELDS)
+    with step("update_time_entry (stale lockVersion)"):
+        try:
+            api.update_time_entry(created.id, created.lockversion, hours="PT3H")
+            out["stale"] = None
+        except RequestError as exc:
+            out["stale"] = {"raised": type(exc).__name__, "text": str(exc)[:500]}
+    with step("get_workpackage (spent time)"):
+        out["spent"] = getattr(api.get_workpackage(work_package.id), "spenttime", "<missing>")
+    with step("delete_time_entry"):
+        out["deleted"] = api.delete_time_entry(created.id)
+    with step("get_time_entry (deleted)"):
+        out["view_deleted"] = api.get_time_entry(created.id)
+    return out
+
+
 if __name__ == "__main__":
-    sys.exit(run({"projects": projects, "work_packages": work_packages, "relations": relations}))
+    sys.exit(run({"projects": projects, "work_packages": work_packages, "relations": relations,
+                  "time_entries": time_entries}))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from urllib.parse import urlencode
 
 from keelplan.api.v3.errors import V3Error
@@ -75,6 +76,35 @@ def iso_hours(hours) -> str | None:
     if rest and whole:
         return f"PT{whole}H{rest}M"
     return f"PT{rest}M" if rest else f"PT{whole}H"
+
+
+_ISO_DURATION = re.compile(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?"
+                           r"(?:(\d+(?:\.\d+)?)S)?)?")
+
+
+def days_from_iso(value, attribute: str) -> int:
+    """``P5D`` (or a whole number of days) as 5; anything else is 422 naming ``attribute``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _ISO_DURATION.fullmatch(value) if isinstance(value, str) and value not in ("P", "PT") else None
+    if match is None or any(match.group(i) for i in (2, 3, 4)) or match.group(1) is None \
+            or not float(match.group(1)).is_integer():
+        raise V3Error(f"{attribute} must be a whole number of days in ISO 8601 ('P5D').",
+                      identifier="PropertyFormatError", attribute=attribute)
+    return int(float(match.group(1)))
+
+
+def hours_from_iso(value, attribute: str):
+    """``PT2H30M`` (or ``P1DT2H``: a day is 24 hours) as hours, a number; None stays None; anything else is 422
+    naming ``attribute``."""
+    if value is None:
+        return None
+    match = _ISO_DURATION.fullmatch(value) if isinstance(value, str) and value not in ("P", "PT") else None
+    if match is None or not any(match.groups()):
+        raise V3Error(f"{attribute} must be a duration in ISO 8601 ('PT2H30M').", identifier="PropertyFormatError",
+                      attribute=attribute)
+    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return round(days * 24 + hours + minutes / 60 + seconds / 3600, 2)
 
 
 # ---------------------------------------------------------------- paging

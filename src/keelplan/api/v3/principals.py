@@ -3,8 +3,10 @@ the people a project's work may be assigned to (``/projects/{id}/available_assig
 
 Who sees whom is the domain's: ``users_visible`` reads it (see its docstring for the selector it stands in for).
 A person's login and e-mail address are shown to themself and to workspace administrators only, as OpenProject
-hides them from everyone else; the action links (``updateImmediately``, ``delete``) appear only for workspace
-administrators, the only ones who may write people and groups.
+hides them from everyone else; the action links (``updateImmediately``, ``lock``, ``unlock``, ``delete``) appear
+only for workspace administrators, who write people and groups. A person may also change their own name and
+e-mail address (``accounts.services.user_update`` decides who changes what). Deleting people is refused, as an
+OpenProject instance refuses it by default; locking an account is the way to take someone's access away.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from keelplan.accounts import services as accounts
-from keelplan.accounts.models import Group, GroupAncestor, GroupMember, WorkspaceRole
+from keelplan.accounts.models import Group, GroupAncestor, GroupMember
 from keelplan.accounts.selectors import user_search
 from keelplan.api.common.views import visible_row
 from keelplan.api.v3.base import V3View, project_for
@@ -26,7 +28,7 @@ from keelplan.api.v3.errors import V3Error
 from keelplan.api.v3.hal import (
     action, body_links, collection, filters_param, href, id_from_href, iso_datetime, link, link_href,
 )
-from keelplan.core.errors import NotFound
+from keelplan.core.errors import InvalidInput, NotFound
 from keelplan.core.filters import ChoiceFilter, CustomFilter, IntegerFilter, StringFilter, apply_filters, parse_filters
 from keelplan.core.transactions import write_transaction
 from keelplan.core.workspace import is_workspace_admin
@@ -37,11 +39,15 @@ User = get_user_model()
 
 STATUS_ACTIVE, STATUS_LOCKED = "active", "locked"
 LANGUAGE = "en"
-# The user properties a write may name; Keelplan's services can change only some of them (``_refuse_unwritable``).
-USER_PROPERTIES = ("login", "password", "firstName", "lastName", "email", "admin", "status", "language")
+# The user properties a write may name that no PATCH changes (``_refuse_unwritable``): OpenProject changes a
+# status through ``/users/{id}/lock``; Keelplan keeps no language and changes no password through this API.
+USER_READ_ONLY_PROPERTIES = ("password", "status", "language")
+# The properties a PATCH changes -> the ``accounts.services.user_update`` field each is.
+USER_WRITABLE = {"login": "username", "email": "email", "firstName": "first_name", "lastName": "last_name"}
 # Domain field -> the property a client sent it as, for error details.
-USER_ATTRIBUTES = {"username": "login", "full_name": "firstName", "email": "email", "password": "password",
-                   "is_admin": "admin", "workspace_role": "admin", "user": "members"}
+USER_ATTRIBUTES = {"username": "login", "full_name": "firstName", "first_name": "firstName", "last_name": "lastName",
+                   "email": "email", "password": "password", "is_admin": "admin", "workspace_role": "admin",
+                   "is_active": "status", "user": "members"}
 GROUP_ATTRIBUTES = {"name": "name", "parent": "parent", "user": "members", "group": "members"}
 
 
@@ -75,11 +81,8 @@ def memberships_href(principal_id: int) -> str:
 
 
 def name_parts(user) -> tuple[str, str]:
-    """First and last name: Django's split when it is set, else the full name cut at its first space."""
-    if user.first_name or user.last_name:
-        return user.first_name, user.last_name
-    first, _, last = (user.full_name or "").partition(" ")
-    return first, last
+    """First and last name (``User.name_parts``)."""
+    return user.name_parts
 
 
 def user_link(user) -> dict:
@@ -100,6 +103,11 @@ def user_json(user, actor) -> dict:
         links["showUser"] = link(f"/users/{user.pk}", user.display_name)
     if admin_view:
         links["updateImmediately"] = action(href("users", user.pk), "patch", title=f"Update {user.display_name}")
+        # No one locks their own account (``accounts.services.user_set_active``).
+        if not user.is_active:
+            links["unlock"] = action(href("users", user.pk, "lock"), "delete", title=f"Unlock {user.display_name}")
+        elif user.pk != actor.pk:
+            links["lock"] = action(href("users", user.pk, "lock"), "post", title=f"Lock {user.display_name}")
     hidden = not privileged
     body = {
         "_type": "User",
@@ -109,7 +117,7 @@ def user_json(user, actor) -> dict:
         "firstName": first,
         "lastName": last,
         "email": user.email,
-        "admin": user.is_workspace_admin,
+        "admin": user.has_admin_role,
         "status": STATUS_ACTIVE if user.is_active else STATUS_LOCKED,
         "language": LANGUAGE,
         "avatar": "",
@@ -349,18 +357,21 @@ class UserListView(V3View):
 
 
 def _refuse_unwritable(user, actor, body: dict) -> None:
-    """422 ``PropertyIsReadOnly`` for a property Keelplan has no service to change (everything but ``admin``),
-    unless the body repeats the value the person already has (clients that send the whole object back)."""
+    """422 ``PropertyIsReadOnly`` for a property no PATCH changes (``USER_READ_ONLY_PROPERTIES``), unless the body
+    repeats the value the person already has (clients that send the whole object back)."""
     shown = user_json(user, actor)
-    for name in USER_PROPERTIES:
-        if name in body and name != "admin" and body[name] != shown.get(name):
+    for name in USER_READ_ONLY_PROPERTIES:
+        if name in body and body[name] != shown.get(name):
             raise V3Error(f"Keelplan cannot change a user's {name} through this API yet.",
                           identifier="PropertyIsReadOnly", attribute=name)
 
 
 class UserDetailView(V3View):
-    """``GET /users/{id}`` (or ``me``); ``PATCH``: ``admin`` (workspace administrators); ``DELETE``: refused, as
-    no service removes people yet. A person the caller cannot see is 404 whatever the method."""
+    """``GET /users/{id}`` (or ``me``); ``PATCH``: ``login``, ``email``, ``firstName``, ``lastName`` and ``admin``
+    through ``accounts.services.user_update`` (a workspace administrator changes anyone; anyone else only their
+    own name and e-mail address); ``DELETE``: refused with 403, as OpenProject refuses it unless an instance
+    setting allows deleting users (Keelplan has no such setting). A person the caller cannot see is 404 whatever
+    the method."""
 
     attributes = USER_ATTRIBUTES
 
@@ -374,21 +385,46 @@ class UserDetailView(V3View):
         actor = request.user
         user = self.person(request, pk)
         body = self.body(request)
-        changes_admin = "admin" in body and _boolean(body, "admin") != user.is_workspace_admin
-        if user.pk != actor.pk or changes_admin:
+        if user.pk != actor.pk:
+            # Someone else's record: the caller's right is checked before what the body holds.
             require(actor, Action.WORKSPACE_MANAGE)
+        fields = {field: _text(body, name) for name, field in USER_WRITABLE.items() if name in body}
+        if "admin" in body:
+            fields["is_admin"] = _boolean(body, "admin")
         _refuse_unwritable(user, actor, body)
-        if changes_admin:
-            role = WorkspaceRole.ADMIN if body["admin"] else WorkspaceRole.USER
-            user = accounts.user_set_workspace_role(actor=actor, user=user, role=role)
+        user = accounts.user_update(actor=actor, user=user, **fields)
         return Response(user_json(user, actor))
 
     def delete(self, request, pk):
         actor = request.user
         self.person(request, pk)
         require(actor, Action.WORKSPACE_MANAGE)
-        raise V3Error("Deleting or locking users is not available in Keelplan yet.", identifier="MissingPermission",
-                      status_code=403)
+        raise V3Error("Deleting users is disabled in Keelplan; lock the account instead.",
+                      identifier="MissingPermission", status_code=403)
+
+
+class UserLockView(V3View):
+    """``POST /users/{id}/lock`` locks an account, ``DELETE`` unlocks it (workspace administrators), each answering
+    the person. Locking a locked account, or unlocking an active one, changes nothing. Locking oneself or the last
+    active administrator is 400 ``InvalidUserStatusTransition``, OpenProject's answer to a refused change of
+    status."""
+
+    attributes = USER_ATTRIBUTES
+
+    def post(self, request, pk):
+        return self.set_active(request, pk, active=False)
+
+    def delete(self, request, pk):
+        return self.set_active(request, pk, active=True)
+
+    def set_active(self, request, pk, *, active: bool):
+        actor = request.user
+        user = user_visible(actor, pk)
+        try:
+            user = accounts.user_set_active(actor=actor, user=user, active=active)
+        except InvalidInput as exc:
+            raise V3Error(exc.message, identifier="InvalidUserStatusTransition", status_code=400) from None
+        return Response(user_json(user, actor))
 
 
 # ---------------------------------------------------------------- groups
@@ -499,6 +535,7 @@ urlpatterns = [
     path("users", UserListView.as_view()),
     re_path(r"^users/(?P<pk>me)$", UserDetailView.as_view()),
     re_path(rf"^users/{ID}$", UserDetailView.as_view()),
+    re_path(rf"^users/{ID}/lock$", UserLockView.as_view()),
     path("groups", GroupListView.as_view()),
     re_path(rf"^groups/{ID}$", GroupDetailView.as_view()),
     path("principals", PrincipalListView.as_view()),

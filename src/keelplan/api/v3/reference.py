@@ -369,9 +369,9 @@ def non_working_day_json(day: dt.date, name: str) -> dict:
             "_links": {"self": link(href("days", "non_working", day.isoformat()), name)}}
 
 
-def non_working_days(exceptions, first: dt.date, last: dt.date) -> list[tuple[dt.date, str]]:
-    """The dates from ``first`` to ``last`` that ``exceptions`` (the calendar's, covering the span) make
-    non-working, with the holiday's name: the last exception over a date decides it, as for the scheduler."""
+def exception_days(exceptions, first: dt.date, last: dt.date) -> dict[dt.date, tuple[bool, str]]:
+    """The dates from ``first`` to ``last`` that ``exceptions`` (the calendar's, covering the span) decide:
+    working or not, with the exception's name. The last exception over a date decides it, as for the scheduler."""
     days: dict[dt.date, tuple[bool, str]] = {}
     for exception in exceptions:
         day = max(exception.start, first)
@@ -379,7 +379,13 @@ def non_working_days(exceptions, first: dt.date, last: dt.date) -> list[tuple[dt
         while day <= end:
             days[day] = (exception.is_working, exception.description or NON_WORKING_NAME)
             day += dt.timedelta(days=1)
-    return [(day, name) for day, (working, name) in sorted(days.items()) if not working]
+    return days
+
+
+def non_working_days(exceptions, first: dt.date, last: dt.date) -> list[tuple[dt.date, str]]:
+    """The dates from ``first`` to ``last`` that ``exceptions`` make non-working, with the holiday's name."""
+    return [(day, name) for day, (working, name) in sorted(exception_days(exceptions, first, last).items())
+            if not working]
 
 
 def _default_exceptions():
@@ -389,28 +395,35 @@ def _default_exceptions():
     return CalendarException.objects.filter(calendar=calendar).order_by("start", "id")
 
 
+def _day_span(request, default: tuple[dt.date, dt.date], **more: CustomFilter) -> tuple[dt.date, dt.date]:
+    """The dates a list of days covers: the first ``date`` (or ``interval``) filter, ``<>d`` with two dates,
+    replaces ``default`` and any further one narrows it; ``more`` filters are applied beside them. 400
+    ``InvalidQuery`` for a bad filter or a span too long to list."""
+    span, filtered = list(default), False
+
+    def within(queryset, operator, values, actor):
+        nonlocal filtered
+        first, last = values
+        span[:] = [max(span[0], first) if filtered else first, min(span[1], last) if filtered else last]
+        filtered = True
+        return queryset
+
+    specs = {name: CustomFilter(within, operators={"<>d"}, values="date") for name in ("date", "interval")}
+    apply_filters(CalendarException.objects.none(), parse_filters(request.query_params.get("filters")),
+                  {**specs, **more}, actor=request.user)
+    first, last = span
+    if (last - first).days >= MAX_DAYS_LISTED:
+        raise V3Error(f"The dates asked for may span at most {MAX_DAYS_LISTED} days.", identifier="InvalidQuery",
+                      status_code=400)
+    return first, last
+
+
 class NonWorkingDayListView(V3View):
     """``filters=[{"date": {"operator": "<>d", "values": [first, last]}}]``; without one, the current year."""
 
     def get(self, request):
         year = timezone.localdate().year
-        span = [dt.date(year, 1, 1), dt.date(year, 12, 31)]
-        filtered = False
-
-        def within(queryset, operator, values, actor):
-            nonlocal filtered
-            first, last = values
-            span[:] = [max(span[0], first) if filtered else first, min(span[1], last) if filtered else last]
-            filtered = True
-            return queryset
-
-        specs = {name: CustomFilter(within, operators={"<>d"}, values="date") for name in ("date", "interval")}
-        apply_filters(CalendarException.objects.none(), parse_filters(request.query_params.get("filters")), specs,
-                      actor=request.user)
-        first, last = span
-        if (last - first).days >= MAX_DAYS_LISTED:
-            raise V3Error(f"The dates asked for may span at most {MAX_DAYS_LISTED} days.", identifier="InvalidQuery",
-                          status_code=400)
+        first, last = _day_span(request, (dt.date(year, 1, 1), dt.date(year, 12, 31)))
         rows = (non_working_days(_default_exceptions().filter(start__lte=last, end__gte=first), first, last)
                 if first <= last else [])
         query = urlencode({"filters": filters_param([{"date": {"operator": "<>d",
@@ -421,15 +434,78 @@ class NonWorkingDayListView(V3View):
 
 class NonWorkingDayView(V3View):
     def get(self, request, day):
-        try:
-            date = dt.date.fromisoformat(day) if _ISO_DATE.fullmatch(day) else None
-        except ValueError:
-            date = None
+        date = _read_date(day)
         found = [] if date is None else non_working_days(
             _default_exceptions().filter(start__lte=date, end__gte=date), date, date)
         if not found:
             raise NotFound("No such non-working day.", entity="non-working day")
         return Response(non_working_day_json(*found[0]))
+
+
+def _read_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if _ISO_DATE.fullmatch(text) else None
+    except ValueError:
+        return None
+
+
+def days_json(first: dt.date, last: dt.date) -> list[dict]:
+    """Each date from ``first`` to ``last`` as OpenProject's ``Day``: working or not by the default calendar's
+    week and exceptions, with the reasons a non-working day is one (its week day, its holiday)."""
+    mask = _working_mask()
+    exceptions = exception_days(_default_exceptions().filter(start__lte=last, end__gte=first), first, last)
+    out, day = [], first
+    while day <= last:
+        weekday = day.isoweekday()
+        week_name, weekday_works = WEEK_DAYS[weekday - 1], bool(mask >> (weekday - 1) & 1)
+        decided = exceptions.get(day)
+        working = decided[0] if decided is not None else weekday_works
+        reasons = []
+        if not working and not weekday_works:
+            reasons.append(link(href("days", "week", weekday), week_name))
+        if decided is not None and not decided[0]:
+            reasons.append(link(href("days", "non_working", day.isoformat()), decided[1]))
+        name = f"{week_name} ({decided[1]})" if decided is not None and not decided[0] else week_name
+        links = {"self": link(href("days", day.isoformat()), name),
+                 "weekDay": link(href("days", "week", weekday), week_name)}
+        if not working:
+            links["nonWorkingReasons"] = reasons
+        out.append({"_type": "Day", "date": day.isoformat(), "name": name, "working": working, "_links": links})
+        day += dt.timedelta(days=1)
+    return out
+
+
+class DayListView(V3View):
+    """``filters``: ``date`` (``<>d`` and two dates; by default from the first of this month to the end of the
+    next) and ``working`` (``=`` with ``t`` or ``f``)."""
+
+    def get(self, request):
+        month = timezone.localdate().replace(day=1)
+        after_next = (month + dt.timedelta(days=62)).replace(day=1)
+        wanted: list[set[bool]] = []
+
+        def working(queryset, operator, values, actor):
+            wanted.append(set(values))
+            return queryset
+
+        first, last = _day_span(request, (month, after_next - dt.timedelta(days=1)),
+                                working=CustomFilter(working, operators={"="}, values="boolean"))
+        rows = days_json(first, last) if first <= last else []
+        for allowed in wanted:
+            rows = [row for row in rows if row["working"] in allowed]
+        conditions = [{"date": {"operator": "<>d", "values": [first.isoformat(), last.isoformat()]}}]
+        conditions += [{"working": {"operator": "=", "values": sorted("t" if v else "f" for v in allowed)}}
+                       for allowed in wanted]
+        query = urlencode({"filters": filters_param(conditions)})
+        return Response(plain_collection(f"{href('days')}?{query}", rows))
+
+
+class DayView(V3View):
+    def get(self, request, day):
+        date = _read_date(day)
+        if date is None:
+            raise NotFound("No such day.", entity="day")
+        return Response(days_json(date, date)[0])
 
 
 urlpatterns = [
@@ -452,4 +528,6 @@ urlpatterns = [
     path("days/week/<int:day>", WeekDayView.as_view()),
     path("days/non_working", NonWorkingDayListView.as_view()),
     path("days/non_working/<str:day>", NonWorkingDayView.as_view()),
+    path("days", DayListView.as_view()),
+    path("days/<str:day>", DayView.as_view()),
 ]

@@ -134,6 +134,8 @@ def _components() -> dict:
     week_day = resource("WeekDay", {"day": {"type": "integer", "minimum": 1, "maximum": 7}, "name": STRING,
                                     "working": BOOLEAN}, ["day", "name", "working"])
     non_working_day = resource("NonWorkingDay", {"date": DATE, "name": STRING}, ["date", "name"])
+    day = resource("Day", {"date": DATE, "name": STRING, "working": BOOLEAN}, ["date", "name", "working"],
+                   link_names=("weekDay",), link_lists=("nonWorkingReasons",), required_links=("self", "weekDay"))
     project = resource("Project", {
         "id": ID, "identifier": STRING, "name": STRING, "active": BOOLEAN, "public": BOOLEAN,
         "description": ref("Formattable"), "statusExplanation": ref("Formattable"), "startDate": MAYBE_DATE,
@@ -161,10 +163,11 @@ def _components() -> dict:
         "scheduleManually": BOOLEAN, "startDate": MAYBE_DATE, "dueDate": MAYBE_DATE, "date": MAYBE_DATE,
         "duration": nullable("string", pattern="^P[0-9]+D$"), "derivedStartDate": MAYBE_DATE,
         "derivedDueDate": MAYBE_DATE, "ignoreNonWorkingDays": BOOLEAN, "estimatedTime": nullable("string"),
-        "remainingTime": nullable("string"), "percentageDone": nullable("integer", minimum=0, maximum=100),
+        "remainingTime": nullable("string"), "spentTime": STRING,
+        "percentageDone": nullable("integer", minimum=0, maximum=100),
         "readonly": BOOLEAN, **stamps}, ["id", "lockVersion", "subject", "description", "scheduleManually"],
         link_names=("schema", "project", "type", "status", "priority", "author", "assignee", "responsible",
-                    "version", "category", "parent", "relations", "availableAssignees"),
+                    "version", "category", "parent", "relations", "availableAssignees", "timeEntries", "logTime"),
         link_lists=("ancestors", "children"), required_links=("self", "project", "type", "status"))
     relation = resource("Relation", {
         "id": ID, "name": STRING, "type": STRING, "reverseType": STRING, "description": nullable("string"),
@@ -181,25 +184,62 @@ def _components() -> dict:
                 "_links": links("validate", "commit")}, ["_type", "_embedded", "_links"])
     root = resource("Root", {"instanceName": STRING, "coreVersion": STRING}, ["instanceName", "coreVersion"],
                     link_names=("memberships", "priorities", "relations", "statuses", "types", "user",
-                                "workPackages", "projects"))
+                                "workPackages", "projects", "configuration", "userPreferences"),
+                    required_links=("self", "configuration", "userPreferences"))
     schemas = {
         "Link": link, "Formattable": formattable, "Error": error, "Root": root, "Status": status, "Type": type_,
         "Priority": priority, "Role": role, "Version": version, "Category": category, "WeekDay": week_day,
-        "NonWorkingDay": non_working_day, "Project": project, "ProjectReference": project_reference,
+        "NonWorkingDay": non_working_day, "Day": day, "Project": project, "ProjectReference": project_reference,
         "ProjectStatus": project_status, "User": user, "Group": group,
         "Principal": {"anyOf": [ref("User"), ref("Group")]}, "Membership": membership,
         "WorkPackage": work_package, "Relation": relation, "CustomOption": custom_option, "Schema": schema,
         "Form": form,
     }
-    for name in ("Status", "Type", "Priority", "Role", "Version", "Category", "WeekDay", "NonWorkingDay",
+    for name in ("Status", "Type", "Priority", "Role", "Version", "Category", "WeekDay", "NonWorkingDay", "Day",
                  "ProjectStatus", "Project"):
         schemas[f"{name}List"] = collection_of(ref(name), paged=False)
     for name in ("Project", "Version", "User", "Group", "Principal", "Membership", "Relation"):
         schemas[f"{name}Page"] = collection_of(ref(name), paged=True)
     schemas["ProjectReferencePage"] = collection_of(ref("ProjectReference"), paged=True)
     schemas["WorkPackagePage"] = collection_of(ref("WorkPackage"), paged=True, kind="WorkPackageCollection")
+    schemas.update(_time_entry_components())
+    schemas.update(_configuration_components())
     schemas.update(_bodies())
     return schemas
+
+
+def _configuration_components() -> dict:
+    """The instance configuration, with the caller's preferences (only ``timeZone``: all Keelplan keeps)."""
+    preferences = resource("UserPreferences", {"timeZone": nullable("string", minLength=1, maxLength=64)},
+                           ["timeZone"], link_names=("user", "updateImmediately"),
+                           required_links=("self", "user", "updateImmediately"))
+    configuration = resource("Configuration", {
+        "hostName": STRING, "perPageOptions": array({"type": "integer", "minimum": 1}, minItems=1),
+        "durationFormat": {"enum": ["hours_only", "days_and_hours"]}, "dateFormat": nullable("string"),
+        "timeFormat": nullable("string"), "startOfWeek": nullable("integer", minimum=1, maximum=7),
+        "activeFeatureFlags": array(STRING)},
+        ["hostName", "perPageOptions", "durationFormat", "dateFormat", "timeFormat", "startOfWeek",
+         "activeFeatureFlags"], link_names=("userPreferences",), required_links=("self", "userPreferences"),
+        embedded=obj({"userPreferences": ref("UserPreferences")}, ["userPreferences"]))
+    return {"Configuration": configuration, "UserPreferences": preferences}
+
+
+def _time_entry_components() -> dict:
+    """A time entry (``hours`` as ``PT1H30M``), a page of them and a time entry activity."""
+    entry = resource("TimeEntry", {
+        "id": ID, "lockVersion": INTEGER, "comment": ref("Formattable"), "spentOn": DATE,
+        "hours": {"type": "string", "pattern": "^PT([0-9]+H)?([0-9]+M)?$"}, "ongoing": {"const": False},
+        "createdAt": MAYBE_DATETIME, "updatedAt": MAYBE_DATETIME},
+        ["id", "lockVersion", "comment", "spentOn", "hours", "ongoing"],
+        link_names=("schema", "project", "entity", "workPackage", "user", "activity"),
+        required_links=("self", "project", "entity", "user", "activity"))
+    activity = resource("TimeEntriesActivity", {
+        "id": ID, "name": STRING, "position": INTEGER, "default": BOOLEAN,
+        "_embedded": obj({"projects": array(ref("Project"))}, ["projects"])},
+        ["id", "name", "position", "default", "_embedded"], link_lists=("projects",),
+        required_links=("self", "projects"))
+    return {"TimeEntry": entry, "TimeEntryPage": collection_of(ref("TimeEntry"), paged=True),
+            "TimeEntriesActivity": activity}
 
 
 # ---------------------------------------------------------------- request bodies
@@ -275,7 +315,11 @@ def _bodies() -> dict:
         "RelationCreateFrom": body(relation, ["type"], {"to": link_to("work_packages", null=False)}, ["to"]),
         "RelationUpdate": body(relation),
         "UserCreate": body(user, ["login"]),
-        "UserUpdate": body(user),
+        "UserUpdate": body({**user, "firstName": {"type": "string", "maxLength": 127},
+                            "lastName": {"type": "string", "maxLength": 127},
+                            "email": {"anyOf": [{"type": "string", "format": "email", "maxLength": 254},
+                                                {"const": ""}]}}),
+        "UserPreferencesUpdate": body({"timeZone": nullable("string", maxLength=64)}),
         "GroupCreate": body({"name": {"type": "string", "minLength": 1, "maxLength": 255}}, ["name"],
                             {"members": array(link_to("users", null=False)), "parent": link_to("groups")}),
         "GroupUpdate": body({"name": {"type": "string", "minLength": 1, "maxLength": 255}}, (),
@@ -283,7 +327,19 @@ def _bodies() -> dict:
         "MembershipCreate": body({}, (), membership_links, ["project", "principal", "roles"]),
         "MembershipUpdate": body({}, (), {"roles": membership_links["roles"]}),
         "MembershipForm": body({}, (), membership_links),
+        **_time_entry_bodies(lock),
     }
+
+
+def _time_entry_bodies(lock: dict) -> dict:
+    entry = {"hours": {"type": "string", "pattern": "^PT[0-9]{1,2}H([0-9]{1,2}M)?$"}, "spentOn": DATE,
+             "comment": {"anyOf": [FORMATTABLE_IN, nullable("string")]}, "ongoing": {"const": False}}
+    entry_links = {"workPackage": link_to("work_packages"), "entity": link_to("work_packages"),
+                   "project": link_to("projects"), "user": link_to("users"),
+                   "activity": obj({"href": nullable("string", pattern=f"^{API}/time_entries/activit(y|ies)/"
+                                                                       "[0-9]{1,18}$")}, ["href"])}
+    return {"TimeEntryCreate": body(entry, ["hours"], entry_links),
+            "TimeEntryUpdate": body({**entry, **lock}, (), entry_links)}
 
 
 # ---------------------------------------------------------------- parameters
@@ -392,6 +448,14 @@ def _paths() -> dict:
 
     paths = {
         v3: {"get": get("The API root: links to the collections a client starts from.", "Root", tag="Root")},
+        f"{v3}/configuration": {"get": get("The instance's configuration, the caller's preferences embedded.",
+                                           "Configuration", tag="Root")},
+        f"{v3}/my_preferences": {
+            "get": get("The caller's preferences.", "UserPreferences", tag="Principals"),
+            "patch": operation("Change the caller's preferences (`timeZone`: an IANA name, or null for none).",
+                               {200: "UserPreferences"}, (422,), request="UserPreferencesUpdate", write=True,
+                               tag="Principals"),
+        },
         f"{v3}/spec.json": {"get": {
             "summary": "This document.", "tags": ["Root"], "security": [],
             "responses": {"200": {"description": "OpenAPI 3.1.", "content": {JSON: {"schema": obj(
@@ -428,6 +492,11 @@ def _paths() -> dict:
             "NonWorkingDayList", (400,), [filters])},
         f"{v3}/days/non_working/{{date}}": {"get": get("One non-working day.", "NonWorkingDay", missing,
                                                        [param("date")])},
+        f"{v3}/days": {"get": get(
+            "Days, working or not: filter `date` with `<>d` and two dates (this month and the next without one), "
+            "`working` with `=` and `t` or `f`.", "DayList", (400,), [filters])},
+        f"{v3}/days/{{date}}": {"get": get("One day, working or not, and why not.", "Day", missing,
+                                           [param("date")])},
         f"{v3}/custom_options/{{id}}": {"get": get("One option of a list custom field.", "CustomOption", missing,
                                                    [ident])},
         # projects
@@ -523,6 +592,7 @@ def _paths() -> dict:
                                request="RelationUpdate", write=True, tag="Relations"),
             "delete": operation("Delete a relation.", {204: None}, domain_write, write=True, tag="Relations"),
         },
+        **_time_entry_paths(ident, filters, domain_write, get),
         # principals and memberships
         f"{v3}/users": {
             "get": get("The people the caller may see.", "UserPage", (400,), [*PAGED, filters], tag="Principals"),
@@ -532,10 +602,19 @@ def _paths() -> dict:
         f"{v3}/users/{{id}}": {
             "parameters": [user],
             "get": get("One person.", "User", missing, tag="Principals"),
-            "patch": operation("Change a person's workspace administration.", {200: "User"}, domain_write,
-                               request="UserUpdate", write=True, tag="Principals"),
-            "delete": operation("Refused: no service removes people yet.", {}, (403, 404), write=True,
-                                tag="Principals"),
+            "patch": operation("Change a person's login, e-mail, name (their own: name and e-mail) or workspace "
+                               "administration (`admin`).", {200: "User"}, domain_write, request="UserUpdate",
+                               write=True, tag="Principals"),
+            "delete": operation("Refused: deleting users is disabled (lock the account instead).", {}, (403, 404),
+                                write=True, tag="Principals"),
+        },
+        f"{v3}/users/{{id}}/lock": {
+            "parameters": [ident],
+            "post": operation("Lock a person's account (workspace administrators; 400 for one's own account or "
+                              "the last administrator).", {200: "User"}, (400, 403, 404), write=True,
+                              tag="Principals"),
+            "delete": operation("Unlock a person's account (workspace administrators).", {200: "User"},
+                                (400, 403, 404), write=True, tag="Principals"),
         },
         f"{v3}/groups": {
             "get": get("Every group.", "GroupPage", (400,), PAGED, tag="Principals"),
@@ -578,6 +657,40 @@ def _paths() -> dict:
     return paths
 
 
+def _time_entry_paths(ident: dict, filters: dict, domain_write: tuple, get) -> dict:
+    v3, tag = f"{API}/time_entries", "Time entries"
+    activity = get("One time entry activity (in use in every project the caller sees while active).",
+                   "TimeEntriesActivity", (404,), [ident], tag=tag)
+    return {
+        v3: {
+            "get": get("The time entries the caller may see: their own, and all of a project where they are a "
+                       "Member or above (`spent_on` ascending by default).", "TimeEntryPage", (400,),
+                       [*PAGED, filters, sort_by("id", "hours", "spent_on", "created_at", "updated_at")], tag=tag),
+            "post": operation("Log time on the work package `_links.workPackage` (or `entity`) names, or on the "
+                              "project `_links.project` names.", {201: "TimeEntry"}, domain_write,
+                              request="TimeEntryCreate", write=True, tag=tag),
+        },
+        f"{v3}/form": {"post": operation("Validate a time entry create body without writing it.", {200: "Form"},
+                                         domain_write, request="TimeEntryCreate", write=True, tag=tag)},
+        f"{v3}/schema": {"get": get("What a time entry holds and which properties a client writes.", "Schema",
+                                    tag=tag)},
+        f"{v3}/available_projects": {"get": get("The projects where the caller may log time.", "ProjectPage",
+                                                (400,), PAGED, tag=tag)},
+        f"{v3}/{{id}}": {
+            "parameters": [ident],
+            "get": get("One time entry.", "TimeEntry", (404,), tag=tag),
+            "patch": operation("Change a time entry (`lockVersion` optional; 409 when stale).", {200: "TimeEntry"},
+                               domain_write, request="TimeEntryUpdate", write=True, tag=tag),
+            "delete": operation("Delete a time entry.", {204: None}, domain_write, write=True, tag=tag),
+        },
+        f"{v3}/{{id}}/form": {"post": operation(
+            "Validate a time entry update body without writing it.", {200: "Form"}, domain_write,
+            parameters=[ident], request="TimeEntryUpdate", write=True, tag=tag)},
+        f"{v3}/activities/{{id}}": {"get": activity},
+        f"{v3}/activity/{{id}}": {"get": activity},
+    }
+
+
 def _responses() -> dict:
     out = {str(code): {"description": text, "content": {HAL: {"schema": ref("Error")}}}
            for code, text in ERROR_TEXT.items()}
@@ -599,7 +712,7 @@ def document() -> dict:
         "servers": [{"url": "/"}],
         "security": [{"basicApiKey": []}, {"bearerToken": []}],
         "tags": [{"name": name} for name in ("Root", "Projects", "Work packages", "Relations", "Reference",
-                                             "Principals", "Memberships")],
+                                             "Principals", "Memberships", "Time entries")],
         "paths": _paths(),
         "components": {
             "schemas": _components(),

@@ -5,7 +5,8 @@ prefix answers OpenProject's 404 ``NotFound``. Each resource module lists its ow
 from django.urls import re_path
 
 from keelplan.api.v3 import (
-    custom_fields, memberships, principals, projects, reference, relations, spec, work_packages,
+    configuration, custom_fields, memberships, principals, projects, reference, relations, spec, time_entries,
+    work_packages,
 )
 from keelplan.api.v3.base import NotFoundView
 
@@ -13,10 +14,12 @@ urlpatterns = [
     *spec.urlpatterns,
     *reference.urlpatterns,
     *principals.urlpatterns,
+    *configuration.urlpatterns,
     *memberships.urlpatterns,
     *projects.urlpatterns,
     *custom_fields.urlpatterns,
     *work_packages.urlpatterns,
     *relations.urlpatterns,
+    *time_entries.urlpatterns,
     re_path(r"^.*$", NotFoundView.as_view()),
 ]

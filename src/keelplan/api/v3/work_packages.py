@@ -12,7 +12,7 @@ Lists: ``/api/v3/work_packages`` (every visible project) and ``/api/v3/projects/
 from __future__ import annotations
 
 import datetime as dt
-import re
+from urllib.parse import urlencode
 
 from django.db.models import Exists, OuterRef
 from django.urls import path
@@ -24,8 +24,8 @@ from keelplan.api.v3.base import V3View, dry_run, project_for
 from keelplan.api.v3.custom_fields import CustomFieldRenderer, custom_input, custom_schema
 from keelplan.api.v3.errors import MultipleErrors, V3Error
 from keelplan.api.v3.hal import (
-    action, collection, formattable, href, id_from_href, iso_date, iso_datetime, iso_days, iso_hours, link,
-    link_href,
+    action, collection, days_from_iso, filters_param, formattable, hours_from_iso, href, id_from_href, iso_date,
+    iso_datetime, iso_days, iso_hours, link, link_href,
 )
 from keelplan.api.v3.principals import user_json
 from keelplan.core.errors import NotFound
@@ -43,6 +43,7 @@ from keelplan.planning.selectors import work_item_list
 from keelplan.planning.services import default_type, task_create, task_delete, task_update
 from keelplan.portfolio.models import Project, Role
 from keelplan.scheduling.selectors import ScheduleReader, WorkingDays
+from keelplan.timesheets.selectors import minutes_spent
 
 ENTITY = AppliesTo.WORK_ITEM.value
 DEFAULT_FILTERS = [{"status_id": {"operator": "o", "values": None}}]
@@ -108,6 +109,8 @@ class WorkPackageRenderer:
         for row in rows:
             self.page_ids.setdefault(row.project_id, []).append(row.pk)
         self.calendars: dict[int, WorkingDays] = {}
+        # Time logged on each, for those who may see the project's time (OpenProject's ``spentTime``).
+        self.spent = minutes_spent(r.pk for r in rows if self.may(r, Action.TIME_VIEW))
 
     @staticmethod
     def _ancestors(rows: list[WorkItem]) -> dict[int, list[tuple[int, str]]]:
@@ -198,6 +201,11 @@ class WorkPackageRenderer:
             links["addRelation"] = action(href("work_packages", pk, "relations"), "post")
         if self.may(row, Action.WORK_ITEM_CREATE):
             links["addChild"] = action(href("projects", row.project_id, "work_packages"), "post")
+        if pk in self.spent:
+            query = urlencode({"filters": filters_param([{"work_package": {"operator": "=", "values": [str(pk)]}}])})
+            links["timeEntries"] = link(f"{href('time_entries')}?{query}", "Time entries")
+        if self.may(row, Action.TIME_LOG):
+            links["logTime"] = action(href("time_entries"), "post", title=f"Log time on {row.name}")
         properties, custom_links = self.custom.render(pk, self.custom.fields_for(
             project_id=row.project_id, type_id=row.type_id, work_item=True))
         links.update(custom_links)
@@ -209,6 +217,7 @@ class WorkPackageRenderer:
             "ignoreNonWorkingDays": False,
             "estimatedTime": iso_hours(row.estimated_hours), "remainingTime": iso_hours(row.remaining_hours),
             "percentageDone": int(row.percent_complete),
+            **({"spentTime": iso_hours(self.spent[pk] / 60)} if pk in self.spent else {}),
             "readonly": row.status.is_readonly,
             "createdAt": iso_datetime(row.created_at), "updatedAt": iso_datetime(row.updated_at),
             **properties,
@@ -237,34 +246,6 @@ LINKS = {"type": ("types", WorkItemType), "status": ("statuses", Status), "prior
          "assignee": ("users", User), "responsible": ("users", User), "parent": ("work_packages", WorkItem),
          "version": ("versions", Version), "category": ("categories", Category)}
 NULLABLE_LINKS = frozenset({"assignee", "responsible", "parent", "version", "category"})
-_ISO_DURATION = re.compile(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?"
-                           r"(?:(\d+(?:\.\d+)?)S)?)?")
-
-
-def _days(value, attribute: str) -> int:
-    """``P5D`` (or a whole number of days) as 5."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _ISO_DURATION.fullmatch(value) if isinstance(value, str) and value not in ("P", "PT") else None
-    if match is None or any(match.group(i) for i in (2, 3, 4)) or match.group(1) is None \
-            or not float(match.group(1)).is_integer():
-        raise V3Error(f"{attribute} must be a whole number of days in ISO 8601 ('P5D').",
-                      identifier="PropertyFormatError", attribute=attribute)
-    return int(float(match.group(1)))
-
-
-def _hours(value, attribute: str):
-    """``PT2H30M`` (or ``P1DT2H``: a day is 24 hours) as hours, a number; None stays None."""
-    if value is None:
-        return None
-    match = _ISO_DURATION.fullmatch(value) if isinstance(value, str) and value not in ("P", "PT") else None
-    if match is None or not any(match.groups()):
-        raise V3Error(f"{attribute} must be a duration in ISO 8601 ('PT2H30M').", identifier="PropertyFormatError",
-                      attribute=attribute)
-    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return round(days * 24 + hours + minutes / 60 + seconds / 3600, 2)
-
-
 def _date(value, attribute: str):
     if value is None:
         return None
@@ -341,7 +322,7 @@ def work_package_fields(actor, body: dict, *, project: Project, row: WorkItem | 
         fields["percent_complete"] = body["percentageDone"]
     for prop, field in (("estimatedTime", "estimated_hours"), ("remainingTime", "remaining_hours")):
         if prop in body:
-            fields[field] = _hours(body[prop], prop)
+            fields[field] = hours_from_iso(body[prop], prop)
     manual = body.get("scheduleManually", row.scheduling_mode == SchedulingMode.MANUAL if row else True)
     if not isinstance(manual, bool):
         raise V3Error("scheduleManually must be true or false.", identifier="PropertyFormatError",
@@ -353,7 +334,7 @@ def work_package_fields(actor, body: dict, *, project: Project, row: WorkItem | 
     start_key = "date" if milestone and "date" in body else "startDate"
     start = _date(body[start_key], start_key) if start_key in body else _UNSET
     due = _date(body["dueDate"], "dueDate") if "dueDate" in body else _UNSET
-    days = _days(body["duration"], "duration") if body.get("duration") is not None else _UNSET
+    days = days_from_iso(body["duration"], "duration") if body.get("duration") is not None else _UNSET
     if milestone and start is not _UNSET:
         due = start
     calendar = WorkingDays(project)
