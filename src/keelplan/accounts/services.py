@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import zoneinfo
-from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -19,7 +17,7 @@ from keelplan.changelog.services import Change, ChangeAction, change_record, dif
 from keelplan.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, PermissionDenied
 from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
-from keelplan.core.validation import Boolean, Choice, Fields, Reference, Text
+from keelplan.core.validation import Boolean, Choice, Fields, Reference, Text, require_time_zone
 from keelplan.core.workspace import is_signed_in, is_workspace_admin
 from keelplan.permissions import Action, require
 from keelplan.portfolio.models import Membership, Project
@@ -141,11 +139,6 @@ USER_LOGGED_FIELDS = ("username", "email", "full_name", "first_name", "last_name
 PREFERENCES_INPUT = Fields(time_zone=Text(64, blank=True))
 
 
-@lru_cache(maxsize=1)
-def _time_zone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
-
-
 def _require_self_or_admin(actor, user: User, *, what: str) -> None:
     if not is_signed_in(actor):
         raise PermissionDenied(f"Sign in to change {what}.")
@@ -251,9 +244,8 @@ def user_preferences_update(*, actor, user: User, time_zone: str) -> User:
     a workspace administrator anyone's."""
     _require_self_or_admin(actor, user, what="preferences")
     zone = PREFERENCES_INPUT.clean({"time_zone": time_zone})["time_zone"]
-    if zone and zone not in _time_zone_names():
-        raise InvalidInput("Not a time zone: use an IANA name such as Europe/London or UTC.", field="time_zone",
-                           code=ErrorCode.INVALID_CHOICE, choices="IANA time zone names")
+    if zone:
+        require_time_zone(zone, field="time_zone")
     user = _locked_user(user)
     if user.time_zone != zone:
         before = snapshot(user, USER_LOGGED_FIELDS)

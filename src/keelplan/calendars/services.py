@@ -4,9 +4,7 @@ own calendars by that project's Admins and Owners."""
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from decimal import Decimal
-from functools import lru_cache
 
 from django.utils import timezone
 
@@ -15,7 +13,7 @@ from keelplan.changelog.services import Change, ChangeAction, change_record, dif
 from keelplan.core.errors import Conflict, ErrorCode, InvalidInput
 from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
-from keelplan.core.validation import Fields, Integer, Number, Reference, Text, require_text
+from keelplan.core.validation import Fields, Integer, Number, Reference, Text, require_text, require_time_zone
 from keelplan.core.workspace import require_workspace_admin
 from keelplan.permissions import Action, require
 from keelplan.portfolio.models import Project
@@ -23,11 +21,6 @@ from keelplan.portfolio.models import Project
 CALENDAR_FIELDS = ("name", "working_days", "hours_per_day", "timezone")
 EXCEPTION_FIELDS = ("calendar", "start", "end", "description", "is_working")
 MAX_EXCEPTIONS = 5000
-
-
-@lru_cache(maxsize=1)
-def _time_zone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
 
 
 CALENDAR_INPUT = Fields(
@@ -44,9 +37,7 @@ def _clean(fields: dict) -> dict:
 
 def _validate(calendar: Calendar) -> None:
     """The rules beyond each value's own: a time zone that exists."""
-    if calendar.timezone not in _time_zone_names():
-        raise InvalidInput("Not a time zone: use an IANA name such as Europe/London or UTC.", field="timezone",
-                           code=ErrorCode.INVALID_CHOICE, choices="IANA time zone names")
+    require_time_zone(calendar.timezone, field="timezone")
 
 
 def _require_writer(actor, calendar: Calendar, *, action: str) -> None:

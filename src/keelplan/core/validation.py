@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+import zoneinfo
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from keelplan.core.errors import ErrorCode, InvalidInput
 
@@ -41,6 +43,19 @@ def require_text(value, *, field: str, max_length: int, allow_blank: bool = Fals
                            max_length=max_length)
     if "\x00" in value:
         raise InvalidInput("Null characters are not allowed.", field=field)
+    return value
+
+
+@lru_cache(maxsize=1)
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
+def require_time_zone(value: str, *, field: str) -> str:
+    """``value`` if it is an IANA time zone name (``Europe/London``, ``UTC``), else InvalidInput naming ``field``."""
+    if value not in _time_zone_names():
+        raise InvalidInput("Not a time zone: use an IANA name such as Europe/London or UTC.", field=field,
+                           code=ErrorCode.INVALID_CHOICE, choices="IANA time zone names")
     return value
 
 
