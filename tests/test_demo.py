@@ -11,7 +11,8 @@ from keelplan.demo import (
     DEMO_PASSWORD, DEMO_PROJECT_IDENTIFIER, DEMO_SUBPROJECT_IDENTIFIER, PEOPLE, demo_load, demo_load_if_empty,
 )
 from keelplan.planning.models import Dependency, WorkItem
-from keelplan.portfolio.models import Membership, Project, Role
+from keelplan.portfolio.models import Company, Membership, Project, Role
+from keelplan.portfolio.people import people_of_company
 from keelplan.resources.models import Assignment, Resource
 from keelplan.scheduling.selectors import computed_fields
 from keelplan.changelog.models import ChangeEvent
@@ -157,6 +158,16 @@ class TestDemoContent:
         response = client.get(f"/api/v1/tasks/?project={project.pk}&page_size=100")
         assert response.status_code == 200
         assert response.json()["count"] == WorkItem.objects.filter(project=project).count()
+
+    def test_the_people_work_for_two_companies_and_the_project_is_the_clients(self, demo):
+        _, project = demo
+        sub = Project.objects.get(identifier=DEMO_SUBPROJECT_IDENTIFIER)
+        firm, client = Company.objects.get(is_corporate=True), Company.objects.get(is_corporate=False)
+        assert project.company == sub.company == client
+        assert set(people_of_company(firm).values_list("username", flat=True)) == {"hannah", "marcus", "priya", "tom"}
+        assert set(people_of_company(client).values_list("username", flat=True)) == {"lena"}
+        tom = User.objects.get(username="tom")
+        assert (tom.kind, list(tom.leaders.values_list("username", flat=True))) == ("leader", ["marcus"])
 
     def test_loading_twice_changes_nothing(self, demo):
         models = (Project, WorkItem, Dependency, Assignment, Resource, Calendar)

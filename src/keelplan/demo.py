@@ -16,13 +16,15 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
-from keelplan.accounts.models import WorkspaceRole
-from keelplan.accounts.services import user_create, user_set_workspace_role
+from keelplan.accounts.models import PersonKind, WorkspaceRole
+from keelplan.accounts.services import user_create, user_leaders_set, user_set_workspace_role, user_update
 from keelplan.calendars.services import calendar_create
 from keelplan.core.transactions import write_transaction
 from keelplan.planning.models import Priority, Status, WorkItemType
 from keelplan.planning.services import dependency_create, task_create, task_update
 from keelplan.portfolio.models import Project, Role
+from keelplan.portfolio.people import person_company_set
+from keelplan.portfolio.reference import company_create
 from keelplan.portfolio.services import membership_add, project_create, project_update
 from keelplan.resources.services import assignment_create, resource_create
 from keelplan.timesheets.models import Activity
@@ -247,6 +249,10 @@ ASSIGNMENTS = (
     ("training", "marcus", "0.50"),
 )
 
+# The companies (Beebole's): name, corporate (one's own firm) or not (a customer); and who works for which.
+COMPANIES = {"firm": ("Keelside Interiors", True), "client": ("Harbourside Properties", False)}
+AFFILIATIONS = {"hannah": "firm", "marcus": "firm", "priya": "firm", "tom": "firm", "lena": "client"}
+
 # Time logged in the first two weeks: (person, task or None for the project, day, minutes, activity, comment).
 # Marcus, an Admin, logs Tom's survey help for him; everyone else logs their own.
 TIME_LOGGED = (
@@ -351,9 +357,11 @@ class _Builder:
         self.calendars = {}
         self.resources = {}
         self.tasks = {}
+        self.companies = {}
 
     def build(self) -> None:
         self._people()
+        self._companies()
         project = self._project()
         self._calendars(project)
         self._resources()
@@ -377,11 +385,23 @@ class _Builder:
                 user = user_set_workspace_role(actor=None, user=user, role=WorkspaceRole.ADMIN)
             self.people[person.username] = user
 
+    def _companies(self) -> None:
+        """The fit-out firm everyone but Lena works for, and its client, Lena's company (Beebole's companies:
+        the firm is corporate, the client a customer). Marcus manages projects; Tom reports to him."""
+        keeper = self.people[WORKSPACE_ADMIN]
+        self.companies = {key: company_create(actor=keeper, name=name, is_corporate=corporate)
+                          for key, (name, corporate) in COMPANIES.items()}
+        for username, key in AFFILIATIONS.items():
+            person_company_set(actor=keeper, user=self.people[username], company=self.companies[key])
+        user_update(actor=keeper, user=self.people["marcus"], kind=PersonKind.PROJECT_MANAGER)
+        user_update(actor=keeper, user=self.people["tom"], kind=PersonKind.TEAM_LEADER)
+        user_leaders_set(actor=keeper, user=self.people["tom"], leaders=[self.people["marcus"]])
+
     def _project(self) -> Project:
         owner = self.people[PEOPLE[0].username]
         project = project_create(
             actor=owner, name="Harbourside House – Level 3 fit-out", identifier=DEMO_PROJECT_IDENTIFIER,
-            start_date=D(2026, 3, 2),
+            start_date=D(2026, 3, 2), company=self.companies["client"],
             description=("Cat A to Cat B fit-out of 1,850 m² on the third floor of Harbourside House: strip-out, "
                          "partitions, M&E, finishes and furniture, ready for the client to move in."),
         )
@@ -482,7 +502,7 @@ class _Builder:
         manager = self.people["marcus"]
         project = project_create(
             actor=manager, name="Harbourside House – IT and AV", identifier=DEMO_SUBPROJECT_IDENTIFIER,
-            parent=parent, start_date=D(2026, 6, 1), calendar=self.calendars["standard"],
+            parent=parent, start_date=D(2026, 6, 1), calendar=self.calendars["standard"], company=parent.company,
             description="Network, Wi-Fi and meeting-room AV for the new office.",
         )
         for username, role in (("hannah", Role.ADMIN), ("tom", Role.MEMBER), ("lena", Role.VIEWER)):

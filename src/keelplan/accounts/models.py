@@ -25,6 +25,16 @@ class WorkspaceRole(models.IntegerChoices):
     ADMIN = 300, "Workspace administrator"
 
 
+class PersonKind(models.TextChoices):
+    """What a person is in the organisation, for people who organise time and approvals by it (Beebole's user
+    group). Administration is not among them: that is ``workspace_role``, the one thing that grants rights."""
+
+    EMPLOYEE = "employee", "Employee"
+    CONTRACTOR = "contractor", "Contractor"
+    PROJECT_MANAGER = "pm", "Project manager"
+    TEAM_LEADER = "leader", "Team leader"
+
+
 class User(AbstractUser):
     """A person who signs in. ``full_name`` is what every dialect shows; the first/last split is kept for Django.
 
@@ -32,13 +42,16 @@ class User(AbstractUser):
     workspace administrator too, so a superuser made with Django's own tools is never locked out.
     Invariants: no two people's logins differ only in letter case; when ``first_name`` or ``last_name`` is set,
     ``full_name`` is the two joined by a space (``accounts.services.user_update`` keeps it so).
-    ``time_zone`` is the person's own preference (an IANA name; empty: none chosen).
+    ``time_zone`` is the person's own preference (an IANA name; empty: none chosen). ``kind`` and ``leaders`` (the
+    team leaders a person reports to; never the person themself) describe the organisation and grant nothing.
     """
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     full_name = models.CharField(max_length=255, blank=True)
     workspace_role = models.PositiveSmallIntegerField(choices=WorkspaceRole.choices, default=WorkspaceRole.USER)
     time_zone = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=20, choices=PersonKind.choices, default=PersonKind.EMPLOYEE)
+    leaders = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="team")
 
     class Meta:
         ordering = ["id"]

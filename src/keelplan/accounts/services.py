@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -12,15 +13,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from keelplan.accounts.models import ApiToken, Group, GroupAncestor, GroupMember, WorkspaceRole, token_digest
+from keelplan.accounts.models import (
+    ApiToken, Group, GroupAncestor, GroupMember, PersonKind, WorkspaceRole, token_digest,
+)
 from keelplan.changelog.services import Change, ChangeAction, change_record, diff, row_save_changes, snapshot
 from keelplan.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, PermissionDenied
 from keelplan.core.models import check_lock_version
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import Boolean, Choice, Fields, Reference, Text, require_time_zone
 from keelplan.core.workspace import is_signed_in, is_workspace_admin
+from keelplan.customfields.models import AppliesTo
+from keelplan.customfields.services import custom_values_clean, custom_values_write
 from keelplan.permissions import Action, require
-from keelplan.portfolio.models import Membership, Project
+from keelplan.portfolio.categories import group_assignment_count, group_assignments_remove
+from keelplan.portfolio.models import CompanyMember, Membership, Project
+from keelplan.portfolio.people import company_memberships_of_group_remove
 
 User = get_user_model()
 # How a new person's values are read; the username's characters are Django's rule (letters, digits, @.+-_).
@@ -73,6 +80,84 @@ def user_create(
             user.save()
     except IntegrityError:
         raise Conflict(f"A user named {username!r} already exists.", field="username", code="duplicate_user") from None
+    return user
+
+
+# How a person is read when an administrator adds them (no password: they sign in once given one or a token).
+PERSON_INPUT = Fields(
+    full_name=Text(255), email=USER_INPUT["email"], username=USER_INPUT["username"], kind=Choice(PersonKind),
+    is_admin=Boolean(),
+)
+MAX_LEADERS = 100
+
+
+def _free_username(base: str) -> str:
+    """A login made from ``base`` (an e-mail address or a name) that no one holds in any letter case: Django's
+    characters only, a number added when taken."""
+    stem = re.sub(r"[^\w.@+-]+", ".", base.strip(), flags=re.ASCII).strip(".")[:140] or "person"
+    candidate, n = stem, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        n += 1
+        candidate = f"{stem}.{n}"
+    return candidate
+
+
+@write_transaction()
+def person_create(*, actor, full_name: str, email: str = "", username: str | None = None,
+                  kind: str = PersonKind.EMPLOYEE, is_admin: bool = False) -> User:
+    """Add a person to the workspace (workspace administrators), with no password: they sign in once an
+    administrator gives them one or an API token. Without ``username`` the login is made from the e-mail address,
+    else from the name. Logged in the workspace stream."""
+    require(actor, Action.WORKSPACE_MANAGE)
+    values = PERSON_INPUT.clean({"full_name": full_name, "email": email, "kind": kind, "is_admin": is_admin,
+                                 **({"username": username} if username is not None else {})})
+    _check_email(values["email"])
+    if "username" in values:
+        _check_username(values["username"])
+        login = values["username"]
+    else:
+        login = _free_username(values["email"] or values["full_name"])
+    admin = values["is_admin"]
+    user = User(username=login, email=values["email"], full_name=values["full_name"], kind=values["kind"],
+                is_staff=admin, is_superuser=admin, workspace_role=WorkspaceRole.ADMIN if admin else WorkspaceRole.USER)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise Conflict(f"A user named {login!r} already exists.", field="username", code="duplicate_user") from None
+    change_record(project=None, actor=actor, changes=[
+        Change("user", user.pk, ChangeAction.CREATED, diff({}, snapshot(user, USER_LOGGED_FIELDS)))])
+    return user
+
+
+@write_transaction()
+def user_leaders_set(*, actor, user: User, leaders) -> User:
+    """Make ``leaders`` (people, at most ``MAX_LEADERS``) the team leaders ``user`` reports to, replacing those
+    before (workspace administrators). No one leads themself; locked accounts may not become leaders."""
+    require(actor, Action.WORKSPACE_MANAGE)
+    leaders = list(leaders)
+    if len(leaders) > MAX_LEADERS:
+        raise InvalidInput(f"At most {MAX_LEADERS} leaders.", field="leaders", code=ErrorCode.TOO_MANY,
+                           max_count=MAX_LEADERS)
+    user = _locked_user(user)
+    active = set(User.objects.filter(pk__in=[getattr(x, "pk", None) for x in leaders], is_active=True)
+                 .values_list("pk", flat=True))
+    wanted: dict[int, User] = {}
+    for index, leader in enumerate(leaders):
+        if not isinstance(leader, User) or leader.pk not in active:
+            raise InvalidInput("No such active person.", field=f"leaders[{index}]",
+                               code=ErrorCode.INVALID_REFERENCE, entity="person")
+        if leader.pk == user.pk:
+            raise InvalidInput("A person cannot be their own leader.", field=f"leaders[{index}]",
+                               code=ErrorCode.NOT_ALLOWED)
+        wanted[leader.pk] = leader
+    before = sorted(user.leaders.values_list("pk", flat=True))
+    after = sorted(wanted)
+    if before != after:
+        user.leaders.set(list(wanted.values()))
+        change_record(project=None, actor=actor, changes=[
+            Change("user", user.pk, ChangeAction.UPDATED, {"leaders": (before, after)})])
     return user
 
 
@@ -129,13 +214,13 @@ def user_set_workspace_role(*, actor, user: User, role: int) -> User:
 # that the two joined by a space fit ``full_name``.
 USER_UPDATE_INPUT = Fields(
     username=USER_INPUT["username"], email=USER_INPUT["email"], full_name=USER_INPUT["full_name"],
-    first_name=Text(127, blank=True), last_name=Text(127, blank=True), is_admin=Boolean(),
+    first_name=Text(127, blank=True), last_name=Text(127, blank=True), is_admin=Boolean(), kind=Choice(PersonKind),
 )
 # What a person may change on their own record; every other change is a workspace administrator's.
 SELF_SERVICE_FIELDS = frozenset({"email", "full_name", "first_name", "last_name"})
 # What the change log records of a person (never the password).
 USER_LOGGED_FIELDS = ("username", "email", "full_name", "first_name", "last_name", "workspace_role", "is_active",
-                      "time_zone")
+                      "time_zone", "kind")
 PREFERENCES_INPUT = Fields(time_zone=Text(64, blank=True))
 
 
@@ -161,8 +246,8 @@ def _record_user_change(actor, user: User, before: dict) -> None:
 
 @write_transaction()
 def user_update(*, actor, user: User, **fields) -> User:
-    """Change a person's login (``username``), e-mail address, name and workspace administration (``is_admin``,
-    through ``user_set_workspace_role`` and its last-administrator rule).
+    """Change a person's login (``username``), e-mail address, name, ``kind`` and workspace administration
+    (``is_admin``, through ``user_set_workspace_role`` and its last-administrator rule).
 
     A workspace administrator changes anyone; anyone else only their own name and e-mail address (another
     person's record, even unchanged, is refused). A value equal to the current one is no change, so a client may
@@ -179,7 +264,7 @@ def user_update(*, actor, user: User, **fields) -> User:
     user = _lock_with_admins(user)[0] if "is_admin" in values else _locked_user(user)
     first, last = user.name_parts
     current = {"username": user.username, "email": user.email, "full_name": user.full_name, "first_name": first,
-               "last_name": last, "is_admin": user.has_admin_role}
+               "last_name": last, "is_admin": user.has_admin_role, "kind": user.kind}
     changed = {name: value for name, value in values.items() if value != current[name]}
     if not is_workspace_admin(actor):
         refused = sorted(set(changed) - SELF_SERVICE_FIELDS)
@@ -195,7 +280,7 @@ def user_update(*, actor, user: User, **fields) -> User:
     if "is_admin" in changed:
         role = WorkspaceRole.ADMIN if changed["is_admin"] else WorkspaceRole.USER
         user = user_set_workspace_role(actor=actor, user=user, role=role)
-    columns = [name for name in ("username", "email") if name in changed]
+    columns = [name for name in ("username", "email", "kind") if name in changed]
     for name in columns:
         setattr(user, name, changed[name])
     if "full_name" in changed:
@@ -235,6 +320,17 @@ def user_set_active(*, actor, user: User, active: bool) -> User:
     user.is_active = active
     user.save(update_fields=["is_active"])
     _record_user_change(actor, user, before)
+    return user
+
+
+@write_transaction()
+def user_custom_values_set(*, actor, user: User, values: dict) -> User:
+    """Set a person's custom field values (``{field id: value}``, ``None`` clears one; workspace administrators),
+    checked against the person fields; logged in the workspace stream."""
+    require(actor, Action.WORKSPACE_MANAGE)
+    cleaned = custom_values_clean(entity=AppliesTo.PERSON, project=None, values=values, for_create=False)
+    user = _locked_user(user)
+    custom_values_write(actor=actor, entity=AppliesTo.PERSON, obj_id=user.pk, project=None, cleaned=cleaned)
     return user
 
 
@@ -370,15 +466,32 @@ def group_update(*, actor, group: Group, lock_version: int | None = None, **fiel
     return group
 
 
+def group_uses(group: Group) -> int:
+    """How many rows a group is assigned to: project and company memberships it holds, the people in it, and the
+    companies, projects and activities it categorises."""
+    return (Membership.objects.filter(group=group).count() + GroupMember.objects.filter(group=group).count()
+            + CompanyMember.objects.filter(group=group).count() + group_assignment_count(group))
+
+
 @write_transaction()
-def group_delete(*, actor, group: Group) -> None:
-    """Delete a group with no live subgroups (workspace administrators). The project memberships it held go with
-    it, each logged in its project's stream, and its members no longer reach those projects through it."""
+def group_delete(*, actor, group: Group, force: bool = True) -> None:
+    """Delete a group with no live subgroups (workspace administrators). The project and company memberships it
+    held and the categories it was go with it, each logged in its stream, and its members no longer reach those
+    projects through it. Without ``force`` a group still in use (``group_uses``) is refused (Beebole's
+    ``group.delete``); OpenProject deletes whatever the group holds."""
     require(actor, Action.WORKSPACE_MANAGE)
     subgroups = Group.objects.filter(parent=group).count()
     if subgroups:
         raise Conflict("Delete or move this group's subgroups first.", code=ErrorCode.IN_USE,
                        reference_count=subgroups)
+    if not force:
+        used = group_uses(group)
+        if used:
+            raise Conflict(f"The group is still assigned to {used} row(s) (members, projects, companies or "
+                           "tasks); remove them first, or force the delete.", code=ErrorCode.IN_USE,
+                           reference_count=used)
+    group_assignments_remove(group, actor=actor)
+    company_memberships_of_group_remove(group, actor=actor)
     now = timezone.now()
     held = list(Membership.objects.filter(group=group).values_list("id", "project_id"))
     Membership.objects.filter(pk__in=[pk for pk, _ in held]).soft_delete(at=now)

@@ -1,7 +1,9 @@
 from django.contrib import admin
 
 from keelplan.core.admin import ReadOnlyAdminMixin
-from keelplan.portfolio.models import Company, Membership, Project, ProjectStatus, ProjectType
+from keelplan.portfolio.models import (
+    Affiliation, Company, CompanyMember, GroupAssignment, Membership, Project, ProjectStatus, ProjectType,
+)
 
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -34,3 +36,21 @@ class ProjectTypeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(ProjectStatus)
 class ProjectStatusAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "code", "position")
+
+
+@admin.register(Affiliation)
+class AffiliationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "company", "updated_at")
+    raw_id_fields = ("user", "company")
+
+
+@admin.register(CompanyMember)
+class CompanyMemberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("company", "user", "group", "deleted_at")
+    raw_id_fields = ("company", "user", "group")
+
+
+@admin.register(GroupAssignment)
+class GroupAssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("group", "company", "project", "activity", "created_at")
+    raw_id_fields = ("group", "company", "project", "activity")

@@ -1,5 +1,6 @@
 """Projects (a tree through ``parent``), the people who belong to them, and the roles they hold; the companies,
-project types and project statuses a project may have."""
+project types and project statuses a project may have; the company each person belongs to, a company's exclusive
+members, and the groups used as categories of companies, projects and activities."""
 
 from __future__ import annotations
 
@@ -177,3 +178,98 @@ class Membership(DomainModel):
 
     def __str__(self) -> str:
         return f"{self.principal} in {self.project} as {self.get_role_display()}"
+
+
+class Affiliation(models.Model):
+    """The company a person belongs to (Beebole's ``person.company``): one row per person at most, none for a
+    person of no company. A person of a customer company (not ``is_corporate``) is one of its contacts.
+
+    Written only by ``portfolio.people.person_company_set``; changing the company rewrites the row and removing it
+    deletes the row (the change log keeps the history, as a ``company`` change of the person). Invariant: the
+    company is live (``reference.company_delete`` refuses a company people still belong to).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="affiliation")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="affiliations")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} of {self.company}"
+
+
+class CompanyMember(DomainModel):
+    """An exclusive member of a company (Beebole's ``company.attach_member``): a person (``user``) or a group
+    (``group``). A company with exclusive members is meant for their timesheets only.
+
+    Invariants: exactly one of ``user`` and ``group``; at most one live row per (company, principal).
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="exclusive_members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="company_memberships")
+    group = models.ForeignKey("accounts.Group", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="company_memberships")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "user"], condition=models.Q(deleted_at__isnull=True),
+                                    name="one_live_company_member"),
+            models.UniqueConstraint(fields=["company", "group"], condition=models.Q(deleted_at__isnull=True),
+                                    name="one_live_company_group_member"),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, group__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=False),
+                name="company_member_has_one_principal",
+            ),
+        ]
+
+    @property
+    def principal(self):
+        return self.user if self.user_id is not None else self.group
+
+    def __str__(self) -> str:
+        return f"{self.principal} in {self.company}"
+
+
+class GroupAssignment(models.Model):
+    """A group used as a category of one company, project or activity (Beebole's ``X.add_group``: report
+    filters and bulk selection; it grants nothing). Removing it deletes the row (the change log keeps the history).
+
+    Invariants: exactly one of ``company``, ``project`` and ``activity``; a group is assigned to a target once.
+    """
+
+    group = models.ForeignKey("accounts.Group", on_delete=models.CASCADE, related_name="category_assignments")
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="group_assignments")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="group_assignments")
+    activity = models.ForeignKey("timesheets.Activity", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="group_assignments")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # NULLs are distinct in a unique constraint, so each pair binds only rows of its own kind of target.
+            models.UniqueConstraint(fields=["group", "company"], name="one_group_assignment_per_company"),
+            models.UniqueConstraint(fields=["group", "project"], name="one_group_assignment_per_project"),
+            models.UniqueConstraint(fields=["group", "activity"], name="one_group_assignment_per_activity"),
+            models.CheckConstraint(
+                condition=models.Q(company__isnull=False, project__isnull=True, activity__isnull=True)
+                | models.Q(company__isnull=True, project__isnull=False, activity__isnull=True)
+                | models.Q(company__isnull=True, project__isnull=True, activity__isnull=False),
+                name="group_assignment_has_one_target",
+            ),
+        ]
+
+    @property
+    def target(self):
+        return self.company or self.project or self.activity
+
+    def __str__(self) -> str:
+        return f"{self.group} on {self.target}"

@@ -19,7 +19,11 @@ from keelplan.core.models import MAX_POSITION, check_lock_version, get_or_404, n
 from keelplan.core.transactions import write_transaction
 from keelplan.core.validation import Boolean, Choice, Fields, Integer, Text
 from keelplan.core.workspace import is_signed_in, require_workspace_admin
+from keelplan.customfields.models import AppliesTo
+from keelplan.customfields.services import custom_values_clean, custom_values_write
 from keelplan.portfolio.models import Company, Project, ProjectStatus, ProjectStatusCode, ProjectType
+from keelplan.timesheets.models import Activity
+from keelplan.portfolio.people import company_people_count
 
 MAX_DESCRIPTION = 100_000
 
@@ -71,9 +75,14 @@ def company_create(*, actor, name: str, **fields) -> Company:
 
 
 @write_transaction()
-def company_update(*, actor, company: Company, lock_version: int | None = None, **fields) -> Company:
+def company_update(*, actor, company: Company, lock_version: int | None = None, custom_fields: dict | None = None,
+                   **fields) -> Company:
+    """Change a company (workspace administrators); ``custom_fields`` (``{field id: value}``, ``None`` clears one)
+    are checked against the company fields and written with it."""
     require_workspace_admin(actor, action="change companies")
     values = COMPANY_INPUT.clean(fields)
+    custom = (custom_values_clean(entity=AppliesTo.COMPANY, project=None, values=custom_fields, for_create=False)
+              if custom_fields is not None else {})
     locked_stream(None)
     company = Company.objects.select_for_update().filter(pk=company.pk).first()
     if company is None:
@@ -89,20 +98,34 @@ def company_update(*, actor, company: Company, lock_version: int | None = None, 
             row_save_changes(company, before, COMPANY_FIELDS, entity="company", project=None, actor=actor)
     except IntegrityError:
         raise Conflict("The name is already taken.", field="name", code=ErrorCode.DUPLICATE_NAME) from None
+    custom_values_write(actor=actor, entity=AppliesTo.COMPANY, obj_id=company.pk, project=None, cleaned=custom)
     return company
 
 
 @write_transaction()
 def company_delete(*, actor, company: Company) -> None:
-    """Soft-delete a company no live project belongs to."""
+    """Soft-delete a company no live project and no person belongs to; its own activities are retired with it
+    (they stay on the time logged as them)."""
     require_workspace_admin(actor, action="delete companies")
     locked_stream(None)
     used = _projects_using("company", company)
     if used:
         raise _in_use("company", used)
+    people = company_people_count(company)
+    if people:
+        raise Conflict(f"{people} person(s) belong to the company; move them to another first.",
+                       code=ErrorCode.IN_USE, reference_count=people)
+    activities = list(Activity.objects.filter(company_id=company.pk))
+    if any(a.is_default for a in activities):
+        raise Conflict("The company's activity is the workspace's default activity; make another one the default "
+                       "first.", code=ErrorCode.IN_USE, reference_count=1)
     if not Company.objects.filter(pk=company.pk).soft_delete():
         raise NotFound("No such company.", entity="company")
-    change_record(project=None, actor=actor, changes=[Change("company", company.pk, ChangeAction.DELETED)])
+    retired = [a for a in activities if a.is_active]
+    Activity.objects.filter(pk__in=[a.pk for a in retired]).update(is_active=False)
+    change_record(project=None, actor=actor, changes=[
+        Change("company", company.pk, ChangeAction.DELETED),
+        *[Change("activity", a.pk, ChangeAction.UPDATED, {"is_active": [True, False]}) for a in retired]])
 
 
 def company_list(*, actor) -> QuerySet:

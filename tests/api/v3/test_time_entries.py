@@ -18,7 +18,9 @@ from keelplan.planning.services import task_create, task_delete
 from keelplan.portfolio.models import Role
 from keelplan.portfolio.services import membership_add
 from keelplan.timesheets.models import Activity, TimeEntry
-from keelplan.timesheets.services import activity_create, activity_update, time_entry_create
+from keelplan.timesheets.services import (
+    activity_create, activity_update, specific_activity_attach, time_entry_create,
+)
 
 from conftest import make_project, make_user
 
@@ -578,6 +580,18 @@ def test_schema_lists_properties_and_the_activities_in_use(owner, v3):
     assert "Retired" not in [a["title"] for a in allowed]
     assert schema["project"]["_links"]["allowedValues"]["href"] == f"{TIME}/available_projects"
     assert schema["_links"]["self"]["href"] == f"{TIME}/schema"
+
+
+def test_a_projects_form_offers_only_the_activities_chosen_for_it(owner, members, clients, project, testing):
+    specific_activity_attach(actor=owner, owner=project, activity=testing)
+    form = clients["member"].post(f"{TIME}/form", {"hours": "PT1H", "_links": {"project": {
+        "href": f"/api/v3/projects/{project.pk}"}}}, format="json").json()
+    allowed = form["_embedded"]["schema"]["activity"]["_links"]["allowedValues"]
+    assert [a["title"] for a in allowed] == ["Testing"]
+    refused = clients["member"].post(TIME, {"hours": "PT1H", "_links": {
+        "project": {"href": f"/api/v3/projects/{project.pk}"},
+        "activity": activity_link(Activity.objects.get(name="Development"))}}, format="json")
+    assert_v3_error(refused, 422, "PropertyConstraintViolation", attribute="activity")
 
 
 def test_forms_check_a_write_and_keep_nothing(members, clients, project, tasks):

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from keelplan.accounts import services as accounts
 from keelplan.accounts.models import Group, GroupAncestor, GroupMember
 from keelplan.accounts.selectors import user_search
+from keelplan.accounts.selectors import users_visible as accounts_users_visible
 from keelplan.api.common.views import visible_row
 from keelplan.api.v3.base import V3View, project_for
 from keelplan.api.v3.errors import V3Error
@@ -54,16 +55,8 @@ GROUP_ATTRIBUTES = {"name": "name", "parent": "parent", "user": "members", "grou
 # ---------------------------------------------------------------- who is visible
 
 def users_visible(actor):
-    """The people ``actor`` may see: every person for a workspace administrator, the active people
-    ``accounts.selectors.user_search`` lists for anyone else.
-
-    Stand-in for a domain selector that does not exist yet ("people visible to an actor": those who share a
-    project with them); ``user_search`` is the nearest one and the v1 dialect's ``/users`` uses it too, so both
-    dialects show the same people. Replace this body with that selector when it exists.
-    """
-    if is_workspace_admin(actor):
-        return User.objects.order_by("id")
-    return user_search(actor=actor)
+    """The people ``actor`` may see (``accounts.selectors.users_visible``)."""
+    return accounts_users_visible(actor=actor)
 
 
 def user_visible(actor, pk) -> User:

@@ -42,7 +42,9 @@ from keelplan.permissions import MINIMUM_ROLE, Action, ProjectAccess, projects_v
 from keelplan.planning.selectors import work_item_list
 from keelplan.portfolio.models import Project
 from keelplan.timesheets.models import Activity, TimeEntry
-from keelplan.timesheets.selectors import activity_get, activity_list, time_entry_get, time_entry_list
+from keelplan.timesheets.selectors import (
+    activities_offered, activity_get, activity_list, time_entry_get, time_entry_list,
+)
 from keelplan.timesheets.services import MAX_MINUTES, time_entry_create, time_entry_delete, time_entry_update
 
 # Domain fields as the time entry's v3 properties, for error details.
@@ -363,13 +365,15 @@ def update_entry(actor, entry: TimeEntry, body: dict) -> TimeEntry:
 # ---------------------------------------------------------------- schema and form
 
 def schema_json(project: Project | None = None) -> dict:
-    """What a time entry holds and which properties a client writes; the activities it may take (the active
-    ones), where it may be logged and, for a known project, for whom."""
+    """What a time entry holds and which properties a client writes; the activities it may take (those the
+    project offers, ``timesheets.selectors.activities_offered``; every active one for no project), where it may
+    be logged and, for a known project, for whom."""
     def prop(kind, name, *, required=False, writable=True, **extra):
         return {"type": kind, "name": name, "required": required, "hasDefault": False, "writable": writable,
                 **extra}
 
-    activities = [link(activity_href(a.pk), a.name) for a in activity_list(active_only=True)]
+    offered = activities_offered(project) if project is not None else activity_list(active_only=True)
+    activities = [link(activity_href(a.pk), a.name) for a in offered]
     user = {**prop("User", "User", required=True), "hasDefault": True, "location": "_links"}
     if project is not None:
         user["_links"] = {"allowedValues": link(href("projects", project.pk, "available_assignees"), "Members")}
