@@ -15,86 +15,30 @@ rebuilt only when their pins change. A failed install fails every test here: it 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import json
-import os
-import shutil
 import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from .clients import (
+    DRIVER_TIMEOUT_SECONDS, client_env, install_client, mint_api_token, run_driver, server_tail, venv_root,
+)
 from .conftest import LiveServer
 
 pytestmark = pytest.mark.live
 
 HERE = Path(__file__).resolve().parent
 DRIVERS = HERE / "op_clients"
-REPO = HERE.parent.parent
 CLIENTS = ("openproject", "openproject-api-client", "openproject-cli", "pyopenproject")
-INSTALL_TIMEOUT_SECONDS = 900
-DRIVER_TIMEOUT_SECONDS = 300
-STAMP = "keelplan-pins.txt"
 LAG = 2
-# Hosts the clients reach: never through a proxy the environment may name.
-NO_PROXY = "127.0.0.1,localhost"
 
 
 # ---------------------------------------------------------------- the clients' environments
-
-def venv_root() -> Path:
-    return Path(os.environ.get("KEELPLAN_CLIENT_VENVS") or REPO / ".venv-clients")
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Two test runs sharing the cache must not build the same environment at once."""
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _run_install_step(client: str, command: list[str]) -> None:
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"installing the {client} client timed out after {INSTALL_TIMEOUT_SECONDS} s: {command}")
-    if result.returncode != 0:
-        pytest.fail(f"installing the {client} client failed ({result.returncode}): {' '.join(command)}\n"
-                    f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-
-
-def install_client(root: Path, client: str) -> tuple[Path, float]:
-    """The client's environment, built from its pin file unless a stamp shows it was built from the same pins
-    with the same Python; also the seconds spent installing (0 when reused)."""
-    venv = root / client
-    requirements = DRIVERS / f"requirements-{client}.txt"
-    wanted = f"python {sys.version.split()[0]}\n{requirements.read_text()}"
-    stamp = venv / STAMP
-    with _locked(root / f".{client}.lock"):
-        if (venv / "bin" / "python").exists() and stamp.exists() and stamp.read_text() == wanted:
-            return venv, 0.0
-        started = time.monotonic()
-        shutil.rmtree(venv, ignore_errors=True)
-        _run_install_step(client, [sys.executable, "-m", "venv", str(venv)])
-        # Every transitive version is pinned, so no resolver runs; that is also how pyopenproject, whose declared
-        # pins are too old for current environments, goes in with --no-deps as it must.
-        _run_install_step(client, [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
-                                   "--no-input", "--no-deps", "-r", str(requirements)])
-        stamp.write_text(wanted)  # last: a half-built environment is never taken for a finished one
-        return venv, time.monotonic() - started
-
 
 @pytest.fixture(scope="session")
 def client_venvs() -> dict[str, Path]:
@@ -102,7 +46,8 @@ def client_venvs() -> dict[str, Path]:
     root = venv_root()
     root.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=len(CLIENTS)) as pool:
-        built = dict(zip(CLIENTS, pool.map(lambda client: install_client(root, client), CLIENTS)))
+        built = dict(zip(CLIENTS, pool.map(
+            lambda client: install_client(root, client, DRIVERS / f"requirements-{client}.txt"), CLIENTS)))
     spent = {client: round(seconds, 1) for client, (_, seconds) in built.items() if seconds}
     if spent:
         print(f"\ninstalled OpenProject clients under {root} (seconds): {spent}")
@@ -114,9 +59,7 @@ def client_venvs() -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def api_token(sqlite_server: LiveServer) -> str:
     """A workspace administrator's API token, minted with ``keelplan token``."""
-    username = sqlite_server.create_user(admin=True)
-    output = sqlite_server.cli("token", username, "--name", "openproject clients").stdout
-    return output.strip().splitlines()[-1].strip()
+    return mint_api_token(sqlite_server, sqlite_server.create_user(admin=True), "openproject clients")
 
 
 def _dates() -> dict[str, str]:
@@ -160,36 +103,10 @@ def plan(sqlite_server: LiveServer, api_token: str) -> Plan:
     return Plan(sqlite_server, api_token, uuid.uuid4().hex[:8], _dates())
 
 
-def _client_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
-    env.update({"NO_PROXY": NO_PROXY, "no_proxy": NO_PROXY, "PYTHONDONTWRITEBYTECODE": "1"}, **extra)
-    return env
-
-
-def _server_tail(server: LiveServer) -> str:
-    return f"\n--- end of the server's log ---\n{server.output()[-4000:]}"
-
-
 def drive(venvs: dict[str, Path], client: str, script: str, plan: Plan, scenario: str) -> dict:
-    """Run one scenario of a driver inside the client's environment; its result, or the test fails naming the
-    client call that broke, the error the client raised (with the server's answer in it) and the server log."""
-    command = [str(venvs[client] / "bin" / "python"), str(DRIVERS / script)]
-    try:
-        proc = subprocess.run(command, input=json.dumps(plan.for_driver(scenario)), capture_output=True, text=True,
-                              timeout=DRIVER_TIMEOUT_SECONDS, env=_client_env(), cwd=DRIVERS)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{client} ({scenario}) did not finish within {DRIVER_TIMEOUT_SECONDS} s"
-                    f"{_server_tail(plan.server)}")
-    try:
-        report = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        pytest.fail(f"{client} ({scenario}) printed no report (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n"
-                    f"{proc.stderr[-3000:]}")
-    if not report["ok"]:
-        pytest.fail(f"{client} ({scenario}): the step {report['step']!r} failed:\n{report['error']}\n"
-                    f"steps that passed: {report['steps']}\n{report['traceback']}{_server_tail(plan.server)}")
-    return report["result"]
+    """Run one scenario of a driver inside the client's environment (``clients.run_driver``)."""
+    return run_driver(venvs[client] / "bin" / "python", DRIVERS / script, plan.for_driver(scenario), plan.server,
+                      f"{client} ({scenario})")
 
 
 def id_of(href: str | None) -> int | None:
@@ -372,7 +289,7 @@ def op_cli(client_venvs, plan, tmp_path):
     its own (no config file, no keyring) and no retries; returns its JSON output, or the failed process when
     called with ``expect_failure=True``."""
     executable = str(client_venvs["openproject-cli"] / "bin" / "openproject-cli")
-    env = _client_env(OPENPROJECT_URL=plan.server.base_url, OPENPROJECT_TOKEN=plan.token, OPENPROJECT_RETRIES="0",
+    env = client_env(OPENPROJECT_URL=plan.server.base_url, OPENPROJECT_TOKEN=plan.token, OPENPROJECT_RETRIES="0",
                       HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
                       XDG_STATE_HOME=str(tmp_path / "state"), XDG_CACHE_HOME=str(tmp_path / "cache"),
                       PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
@@ -388,7 +305,7 @@ def op_cli(client_venvs, plan, tmp_path):
             return proc
         if proc.returncode != 0:
             pytest.fail(f"openproject-cli {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}\n{proc.stdout}"
-                        f"{_server_tail(plan.server)}")
+                        f"{server_tail(plan.server)}")
         return json.loads(proc.stdout) if proc.stdout.strip() else None
 
     return run

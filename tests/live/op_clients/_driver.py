@@ -1,4 +1,5 @@
-"""The protocol every client driver speaks with ``tests/live/test_openproject_clients.py``.
+"""The protocol every client driver speaks with its test (``tests/live/test_openproject_clients.py``, and
+``tests/live/test_beebole_client.py``, whose driver imports this module from ``bb_client/``).
 
 A driver runs inside one client's own virtual environment (never Keelplan's), reads a plan as JSON on stdin
 (``base_url``, ``token``, ``scenario`` and the scenario's inputs), runs the scenario through the client's public
