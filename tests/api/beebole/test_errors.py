@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import pytest
+from django.utils import timezone
 from django.db.models import Max
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -177,7 +178,7 @@ def test_a_body_too_large_is_refused_in_the_envelope(bb, cast):
     assert fingerprint() == before
 
 
-@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete", "options"])
 def test_only_post_is_served(bb, method):
     before = fingerprint()
     response = bb.client.generic(method.upper(), URL, b'{"service": "company.list"}', content_type="application/json")
@@ -322,8 +323,8 @@ ILL_TYPED = {
                          "Invalid field project.name: expected a string, got an integer."),
     "description as a list": ("project.create", _create(description=["a"]),
                               "Invalid field project.description: expected a string, got a list."),
-    "description as null": ("project.create", _create(description=None),
-                            "Invalid field project.description: expected a string, got null."),
+    "name as null": ("project.create", _create(name=None),
+                     "Invalid field project.name: expected a string, got null."),
     "startDate in another order": ("project.create", _create(startDate="13/10/2017"),
                                    "Invalid field project.startDate: '13/10/2017' is not a date (YYYY-MM-DD)."),
     "startDate that is no day": ("project.create", _create(startDate="2017-02-30"),
@@ -402,6 +403,17 @@ UNKNOWN = {
     "id past the largest row id": ("project.get", lambda c, n: {"id": 2 ** 63 + 7},
                                    f"Unknown project: no project with id {2 ** 63 + 7} (id)."),
 }
+
+
+def test_an_optional_field_sent_as_null_is_as_if_left_out(bb, cast):
+    pid = bb.call("project.create", project={"name": "Nulls", "startDate": None, "description": None,
+                                             "company": {"id": cast.world.company.pk}})["id"]
+    shown = bb.call("project.get", id=pid)["project"]
+    assert (shown["startDate"], shown["description"]) == (
+        timezone.localdate().replace(day=1).isoformat(), "")
+    bb.call("project.update", project={"id": pid, "description": None, "name": "Still nulls"})
+    shown = bb.call("project.get", id=pid)["project"]
+    assert (shown["name"], shown["description"]) == ("Still nulls", "")
 
 
 @pytest.mark.parametrize("case", list(UNKNOWN))

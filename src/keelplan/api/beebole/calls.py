@@ -2,8 +2,9 @@
 message that names the field as the client sent it (``project.company.id``).
 
 Beebole bodies put a row's fields in an object named after the entity (``{"project": {"name": ...}}``) and refer
-to other rows as ``{"id": N}``. Ids are JSON integers; ``true`` is not one, nor is ``"12"``. Fields a service does
-not read are ignored, as Beebole does (clients send extra attributes).
+to other rows as ``{"id": N}``. Ids are JSON integers; ``true`` is not one, nor is ``"12"``. An optional field sent
+as ``null`` is as if it were left out; a required one is refused. Fields a service does not read are ignored, as
+Beebole does (clients send extra attributes).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class Fields:
 
     def text(self, key: str, *, required: bool = True) -> str | None:
         value = self._get(key, required)
-        if key not in self.data:
+        if value is None and not required:
             return None
         if not isinstance(value, str):
             raise self.ill_typed(key, "a string")

@@ -71,9 +71,9 @@ def project_update(call: Call) -> dict:
     fields = {}
     if body.has("name"):
         fields["name"] = body.text("name")
-    if body.has("startDate"):
+    if body.date("startDate", required=False) is not None:
         fields["start_date"] = body.date("startDate")
-    if body.has("description"):
+    if body.text("description", required=False) is not None:
         fields["description"] = body.text("description")
     if body.has("company"):
         fields["company"] = ref_of(body, "company", company_named, call)
