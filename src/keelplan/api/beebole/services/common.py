@@ -77,7 +77,3 @@ def email_shown(user, actor) -> str:
     """A person's e-mail address, for the person and workspace administrators; empty for anyone else (as every
     dialect hides it)."""
     return user.email if is_workspace_admin(actor) or user.pk == actor.pk else ""
-
-
-def id_only(row) -> dict | None:
-    return None if row is None else {"id": row.pk}

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from keelplan.api.beebole.registry import Call, activation, service
 from keelplan.api.beebole.services.common import (
-    company_named, id_only, project_named, ref_of, refusals, subproject_named,
+    company_named, project_named, ref_of, refusals, subproject_named,
 )
 from keelplan.permissions import projects_visible
 from keelplan.portfolio import services as portfolio
@@ -29,7 +29,7 @@ def project_json(project) -> dict:
         "name": project.name,
         "startDate": project.start_date.isoformat(),
         "description": project.description,
-        "company": id_only(project.company) if project.company_id else None,
+        "company": {"id": project.company_id} if project.company_id else None,
         "subprojects": {"count": project.subproject_count},
         "active": project.is_active,
     }
