@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import pytest
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from keelplan.accounts.models import WorkspaceRole
 from keelplan.accounts.services import user_create, user_set_workspace_role
+from keelplan.core.errors import DomainError
 from keelplan.portfolio.models import Role
 from keelplan.portfolio.services import membership_add, project_create
 
@@ -88,6 +93,74 @@ def linked_pair_and_loner(owner, project):
     c = task_create(actor=owner, project=project, name="C")
     dependency_create(actor=owner, predecessor=a, successor=b)
     return {"a": a, "b": b, "c": c}
+
+
+class Refusal(NamedTuple):
+    """A domain error the second writer of ``second_writer_outcome`` was refused with; equal to the plain tuple
+    ``(field, code)``, so a test compares it with one."""
+
+    field: str | None
+    code: str
+
+
+def second_writer_outcome(first: Callable[[], Any], second: Callable[[], Any], *,
+                          refused: tuple[type[DomainError], ...] = (DomainError,), wait: float = 0.5) -> Any:
+    """Two writers at once, the second arriving while the first holds its locks: what the second got.
+
+    ``first()`` runs in a thread inside ``transaction.atomic()``, which is held open once it returns, so every row
+    lock it took is still held. ``second()`` then starts in another thread and must still be running ``wait``
+    seconds later, blocked on those locks: one that takes no lock the first holds finishes at once, and this
+    asserts. (One that only blocks later, say on the change log's stream, after reading rows as the first found
+    them, passes this check: the caller's assertions on the outcome and the rows are what catch it.) The first
+    transaction then commits, both threads are joined (each closes its own database connection), and the result
+    is ``second()``'s return value, or a ``Refusal(field, code)`` for an error of ``refused`` it raised. Any other
+    error from either writer (a deadlock, say) is raised here.
+
+    Needs a test with ``django_db(transaction=True)`` on PostgreSQL: SQLite runs one writer at a time, so the
+    caller skips there, and the threads must see the rows the test committed."""
+    held, release, got = threading.Event(), threading.Event(), {}
+
+    def hold():
+        try:
+            with transaction.atomic():
+                first()
+                held.set()
+                release.wait(10)
+        except BaseException as exc:   # raised again in the test's thread
+            got["first error"] = exc
+        finally:
+            held.set()
+            connection.close()
+
+    def write():
+        try:
+            got["second"] = second()
+        except refused as exc:
+            got["second"] = Refusal(exc.field, exc.code)
+        except BaseException as exc:   # raised again in the test's thread
+            got["second error"] = exc
+        finally:
+            connection.close()
+
+    holder, waiter = threading.Thread(target=hold, daemon=True), threading.Thread(target=write, daemon=True)
+    holder.start()
+    try:
+        assert held.wait(10), "the first write did not finish within 10 s"
+        if "first error" in got:
+            raise got["first error"]
+        waiter.start()
+        waiter.join(wait)
+        assert waiter.is_alive(), f"the second write did not wait for the first's locks: {got}"
+    finally:
+        release.set()
+        holder.join(10)
+        if waiter.ident is not None:
+            waiter.join(10)
+    assert not holder.is_alive() and not waiter.is_alive(), "a writer was still running 10 s after the release"
+    for error in ("first error", "second error"):
+        if error in got:
+            raise got[error]
+    return got["second"]
 
 
 @pytest.fixture(autouse=True)

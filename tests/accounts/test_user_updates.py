@@ -4,8 +4,6 @@ was; every refusal names its field; the workspace always keeps an active adminis
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
@@ -18,7 +16,7 @@ from keelplan.accounts.services import (
 from keelplan.changelog.models import ChangeEvent
 from keelplan.core.errors import Conflict, ErrorCode, InvalidInput, PermissionDenied
 
-from conftest import make_user
+from conftest import make_user, second_writer_outcome
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -295,37 +293,9 @@ def test_two_admins_locking_each_other_at_once_leave_one():
     if connection.vendor != "postgresql":
         pytest.skip("only PostgreSQL runs two writers at once")
     a, b = make_user("a", workspace_admin=True), make_user("b", workspace_admin=True)
-    first_done, release, outcome = threading.Event(), threading.Event(), {}
-
-    def first():
-        try:
-            with transaction.atomic():
-                user_set_active(actor=a, user=b, active=False)
-                first_done.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    def second():
-        try:
-            user_set_active(actor=b, user=a, active=False)
-            outcome["second"] = "written"
-        except InvalidInput as exc:
-            outcome["second"] = exc.code
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=first)
-    holder.start()
-    assert first_done.wait(10)
-    waiter = threading.Thread(target=second)
-    waiter.start()
-    waiter.join(0.5)
-    assert waiter.is_alive()   # waiting for the first write's row locks
-    release.set()
-    holder.join(10)
-    waiter.join(10)
-    assert outcome["second"] == ErrorCode.LAST_WORKSPACE_ADMIN
+    outcome = second_writer_outcome(lambda: user_set_active(actor=a, user=b, active=False),
+                                    lambda: user_set_active(actor=b, user=a, active=False), refused=(InvalidInput,))
+    assert outcome == ("is_active", ErrorCode.LAST_WORKSPACE_ADMIN)
     assert list(User.objects.filter(is_active=True, pk__in=[a.pk, b.pk]).values_list("pk", flat=True)) == [a.pk]
 
 

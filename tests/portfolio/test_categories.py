@@ -4,8 +4,6 @@ write leaves nothing behind."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -20,7 +18,7 @@ from keelplan.portfolio.models import GroupAssignment, Project, Role
 from keelplan.portfolio.services import membership_add, project_delete
 from keelplan.timesheets.models import Activity
 
-from conftest import make_project, make_user
+from conftest import make_project, make_user, second_writer_outcome
 
 
 @pytest.fixture
@@ -271,35 +269,8 @@ def test_a_group_being_deleted_gains_no_category_meanwhile():
     other = make_project(lead, name="Gemini")
     doomed = group_create(actor=keeper, name="Doomed")
     cat.group_assign(actor=keeper, group=doomed, target=project)
-    deleting, release, outcome = threading.Event(), threading.Event(), {}
-
-    def delete():
-        try:
-            with transaction.atomic():
-                group_delete(actor=keeper, group=doomed)
-                deleting.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    def assign():
-        try:
-            cat.group_assign(actor=lead, group=doomed, target=other)
-            outcome["assign"] = "written"
-        except InvalidInput as exc:
-            outcome["assign"] = (exc.field, exc.code)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=delete)
-    holder.start()
-    assert deleting.wait(10)
-    waiter = threading.Thread(target=assign)
-    waiter.start()
-    waiter.join(1)
-    assert waiter.is_alive()   # waiting for the group's row
-    release.set()
-    holder.join(10)
-    waiter.join(10)
-    assert outcome["assign"] == ("group", "invalid_reference")
+    outcome = second_writer_outcome(lambda: group_delete(actor=keeper, group=doomed),
+                                    lambda: cat.group_assign(actor=lead, group=doomed, target=other),
+                                    refused=(InvalidInput,))
+    assert outcome == ("group", "invalid_reference")
     assert not GroupAssignment.objects.exists()

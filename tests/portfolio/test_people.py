@@ -3,8 +3,6 @@ Both are workspace rows: only workspace administrators write them, and a refused
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -16,7 +14,7 @@ from keelplan.portfolio import people
 from keelplan.portfolio import reference as ref
 from keelplan.portfolio.models import Affiliation, Company, CompanyMember
 
-from conftest import make_project, make_user
+from conftest import make_project, make_user, second_writer_outcome
 
 
 @pytest.fixture
@@ -316,35 +314,8 @@ def test_a_company_being_deleted_gains_no_person_meanwhile():
         pytest.skip("only PostgreSQL runs two writers at once")
     keeper, ann = make_user("keeper", workspace_admin=True), make_user("ann")
     acme = ref.company_create(actor=keeper, name="Acme")
-    deleting, release, outcome = threading.Event(), threading.Event(), {}
-
-    def delete():
-        try:
-            with transaction.atomic():
-                ref.company_delete(actor=keeper, company=acme)
-                deleting.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    def give():
-        try:
-            people.person_company_set(actor=keeper, user=ann, company=acme)
-            outcome["give"] = "written"
-        except InvalidInput as exc:
-            outcome["give"] = (exc.field, exc.code)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=delete)
-    holder.start()
-    assert deleting.wait(10)
-    waiter = threading.Thread(target=give)
-    waiter.start()
-    waiter.join(1)
-    assert waiter.is_alive()   # waiting for the workspace stream
-    release.set()
-    holder.join(10)
-    waiter.join(10)
-    assert outcome["give"] == ("company", "invalid_reference")
+    outcome = second_writer_outcome(lambda: ref.company_delete(actor=keeper, company=acme),
+                                    lambda: people.person_company_set(actor=keeper, user=ann, company=acme),
+                                    refused=(InvalidInput,))
+    assert outcome == ("company", "invalid_reference")
     assert not Affiliation.objects.exists()

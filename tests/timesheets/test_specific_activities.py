@@ -5,7 +5,6 @@ entries held to it."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -23,7 +22,7 @@ from keelplan.timesheets.services import (
     specific_activity_attach, specific_activity_detach, time_entry_create, time_entry_update,
 )
 
-from conftest import make_project, make_user
+from conftest import make_project, make_user, second_writer_outcome
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 2)
@@ -426,52 +425,29 @@ def test_a_project_offering_nothing_refuses_time_without_an_activity(owner, proj
 # ---------------------------------------------------------------- concurrency
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("same", [False, True], ids=["two activities", "one activity twice"])
-def test_two_attaches_at_once_neither_lost_nor_doubled(same):
+@pytest.mark.parametrize(("same", "existing"), [(False, False), (False, True), (True, True)],
+                         ids=["two activities", "two activities to a row there already", "one activity twice"])
+def test_two_attaches_at_once_neither_lost_nor_doubled(same, existing):
     """The second attach waits for the first's lock on the project's stream, then sees the first's selection row
-    and what it holds: two activities both land in one new row; the same one twice (to a row there already) is a
-    conflict the second time, logged once. (SQLite runs one writer at a time: PostgreSQL only.)"""
+    and what it holds: two activities both land in one row, new or there already; the same one twice (to a row
+    there already) is a conflict the second time, logged once. (SQLite runs one writer at a time: PostgreSQL
+    only.) A new row alone would not need the lock (its unique project holds the second back); a row there
+    already does: without the lock the second would log the row as it was before the first's activity."""
     if connection.vendor != "postgresql":
         pytest.skip("only PostgreSQL runs two writers at once")
     boss = make_user("race-boss", workspace_admin=True)
     target = make_project(boss, name="Race")
-    if same:
+    if existing:
         specific_activities_set_enabled(actor=boss, owner=target, enabled=False)
     first_kind = activity_create(actor=boss, name="Race one")
     second_kind = first_kind if same else activity_create(actor=boss, name="Race two")
-    first_done, release, outcome = threading.Event(), threading.Event(), {}
-
-    def first():
-        try:
-            with transaction.atomic():
-                specific_activity_attach(actor=boss, owner=target, activity=first_kind)
-                first_done.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    def second():
-        try:
-            outcome["second"] = specific_activity_attach(actor=boss, owner=target, activity=second_kind)
-        except Conflict as exc:
-            outcome["second"] = exc.code
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=first)
-    holder.start()
-    assert first_done.wait(10)
-    waiter = threading.Thread(target=second)
-    waiter.start()
-    waiter.join(0.5)
-    assert waiter.is_alive()   # waiting for the first attach's lock
-    release.set()
-    holder.join(10)
-    waiter.join(10)
+    outcome = second_writer_outcome(
+        lambda: specific_activity_attach(actor=boss, owner=target, activity=first_kind),
+        lambda: specific_activity_attach(actor=boss, owner=target, activity=second_kind), refused=(Conflict,))
     held = [first_kind] if same else [first_kind, second_kind]
-    assert outcome["second"] == ("duplicate_assignment" if same else (True, held))
+    assert outcome == (("activity", "duplicate_assignment") if same else (not existing, held))
     assert ActivitySelection.objects.filter(project=target).count() == 1
-    assert specific_activities(target) == (not same, held)
+    assert specific_activities(target) == (not existing, held)
     logged = [changes["activities"] for _, _, changes in events(f"project:{target.pk}") if "activities" in changes]
     assert logged == ([[[], [first_kind.pk]]] if same
                       else [[[], [first_kind.pk]], [[first_kind.pk], [first_kind.pk, second_kind.pk]]])
