@@ -48,6 +48,7 @@ class ErrorCode(StrEnum):
     CYCLIC_DEPENDENCY = "cyclic_dependency"  # cycle: the ids on it, the first repeated last
     CYCLIC_PARENT = "cyclic_parent"
     NOTHING_TO_FOLLOW = "nothing_to_follow"  # automatic scheduling asked of a work item with no predecessor or child
+    TRANSITION_NOT_ALLOWED = "transition_not_allowed"  # a status change the type's workflow does not allow the actor
     DUPLICATE_UID = "duplicate_uid"
     LAST_OWNER = "last_owner"
     LAST_WORKSPACE_ADMIN = "last_workspace_admin"

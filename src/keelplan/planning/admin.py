@@ -10,6 +10,7 @@ from keelplan.planning.models import (
     Version,
     WorkItem,
     WorkItemType,
+    Workflow,
 )
 
 
@@ -53,3 +54,12 @@ class CategoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "project", "default_assignee", "deleted_at")
     search_fields = ("name",)
     raw_id_fields = ("project", "default_assignee")
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Shown only: a workflow is written through ``planning.workflows``, which logs it in the workspace stream."""
+
+    list_display = ("type", "old_status", "new_status", "role", "scope")
+    list_filter = ("type", "role", "scope")
+    list_select_related = ("type", "old_status", "new_status")

@@ -33,6 +33,7 @@ from keelplan.planning.services import (
     DEPENDENCY_FIELDS, DEPENDENCY_INPUT, TASK_FIELDS, TASK_INPUT, WORK_ITEM, apply_task_fields,
     category_default_assignee, default_priority, default_status, default_type, validate_link_values, validate_task,
 )
+from keelplan.planning.workflows import require_initial_status
 from keelplan.portfolio.models import Project, Role
 
 # Rows in one request from which the tables' planner statistics are refreshed after the commit.
@@ -307,6 +308,8 @@ class _BulkWrite:
                 self.member_ids.add(person.pk)
                 _set_related(task, "assignee", person)
         validate_task(task, set(fields))
+        if "status" in fields:
+            require_initial_status(self.access, task)
         self._check_assignee(task.assignee_id)
         self._check_assignee(task.responsible_id, "responsible")
         cleaned = self.custom.clean(custom, type=task.type, for_create=True, where=f"tasks[{i}]")
@@ -345,7 +348,7 @@ class _BulkWrite:
                 self.custom_rows.append((task, cleaned))
         check_lock_version(task, lock_version)
         before = snapshot(task, TASK_FIELDS)
-        apply_task_fields(task, fields)
+        apply_task_fields(task, fields, access=self.access)
         if "assignee" in fields:
             self._check_assignee(task.assignee_id)
         if "responsible" in fields:

@@ -1,5 +1,5 @@
 """Work items (tasks in a WBS tree), the dependencies between them, and their statuses, types and priorities;
-the colour palette, versions and categories."""
+the workflows (which status changes each type allows), the colour palette, versions and categories."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from keelplan.core.models import DomainModel, LiveManager, LiveQuerySet
+from keelplan.portfolio.models import Role
 
 # A colour as stored everywhere: ``#RRGGBB``.
 HEX_COLOR_PATTERN = r"#[0-9A-Fa-f]{6}"
@@ -156,6 +157,49 @@ class ProjectWorkItemType(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} in {self.project}"
+
+
+class WorkflowScope(models.TextChoices):
+    """Who a workflow row lets make its transition (OpenProject's workflow scopes): anyone holding the row's role,
+    or, holding it, only the work item's author, or only its assignee."""
+
+    ROLE = "role", "Role"
+    AUTHOR = "author", "Author"
+    ASSIGNEE = "assignee", "Assignee"
+
+
+class Workflow(models.Model):
+    """One allowed status change: a work item of ``type`` may go from ``old_status`` to ``new_status`` when the
+    actor's project role is ``role`` and, for ``scope`` author or assignee, the actor is the work item's author or
+    assignee. Workspace rows (``keelplan.planning.workflows``).
+
+    A type with no rows at all is unrestricted; once it has one, a status change of its work items needs a row
+    that allows it. Invariants: ``old_status`` differs from ``new_status``; at most one row per (type, old status,
+    new status, role, scope). Types and statuses in use by a row cannot be deleted (``PROTECT``; the reference
+    services count the rows as uses).
+    """
+
+    type = models.ForeignKey(WorkItemType, on_delete=models.PROTECT, related_name="+")
+    old_status = models.ForeignKey(Status, on_delete=models.PROTECT, related_name="+")
+    new_status = models.ForeignKey(Status, on_delete=models.PROTECT, related_name="+")
+    role = models.PositiveSmallIntegerField(choices=Role.choices)
+    scope = models.CharField(max_length=8, choices=WorkflowScope.choices, default=WorkflowScope.ROLE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["type", "old_status", "new_status", "role", "scope"],
+                                    name="one_workflow_per_transition"),
+            models.CheckConstraint(condition=~models.Q(old_status=models.F("new_status")),
+                                   name="workflow_changes_status"),
+            models.CheckConstraint(condition=models.Q(scope__in=WorkflowScope.values), name="workflow_scope_known"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="workflow_role_known"),
+        ]
+
+    def __str__(self) -> str:
+        return (f"{self.type}: {self.old_status} -> {self.new_status} for {Role(self.role).label}"
+                f"{'' if self.scope == WorkflowScope.ROLE else f' ({self.scope})'}")
 
 
 class VersionStatus(models.TextChoices):

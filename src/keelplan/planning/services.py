@@ -32,6 +32,7 @@ from keelplan.planning.models import (
 from keelplan.planning.reference import (
     default_type_for, require_assignable_version, require_enabled_type, require_usable_category, types_enabled,
 )
+from keelplan.planning.workflows import require_initial_status, require_transition
 from keelplan.portfolio.models import Project
 from keelplan.resources.models import Assignment
 
@@ -213,11 +214,15 @@ def _first_child_makes_parent_automatic(*, actor, project: Project, task: WorkIt
     _make_automatic(actor=actor, project=project, task_id=task.parent_id)
 
 
-def apply_task_fields(task: WorkItem, fields: dict, *, allow_undated: bool = False) -> None:
-    """Set cleaned ``fields`` on ``task`` and check the rules across its own fields."""
+def apply_task_fields(task: WorkItem, fields: dict, *, access: ProjectAccess, allow_undated: bool = False) -> None:
+    """Set cleaned ``fields`` on ``task`` and check the rules across its own fields, and a change of its status
+    against its type's workflow for ``access``'s actor (``workflows.require_transition``)."""
+    old_status_id, old_assignee_id = task.status_id, task.assignee_id
     for key, value in fields.items():
         setattr(task, key, value)
     validate_task(task, set(fields), allow_undated=allow_undated)
+    if task.status_id != old_status_id:
+        require_transition(access, task, old_status_id=old_status_id, old_assignee_id=old_assignee_id)
 
 
 def category_default_assignee(task: WorkItem, member_ids: set[int] | None = None):
@@ -280,8 +285,10 @@ def task_create(*, actor, project: Project, name: str, custom_fields: dict | Non
     definitions that apply to the project and type, defaults filled in, in the same transaction.
     ``allow_undated``: a manual work item may have no dates (``validate_task``). ``mode_follows_links``:
     OpenProject's scheduling modes (above), so a new work item cannot start automatic and a manual parent
-    turns automatic with its first child."""
-    require(actor, Action.WORK_ITEM_CREATE, project)
+    turns automatic with its first child. A status other than the default one must be a change the type's
+    workflow allows the actor from the default status (``workflows.require_initial_status``)."""
+    access = ProjectAccess(actor, project)
+    access.require(Action.WORK_ITEM_CREATE, project)
     for key in ("status", "type", "priority"):
         if fields.get(key, 0) is None:
             del fields[key]
@@ -299,6 +306,8 @@ def task_create(*, actor, project: Project, name: str, custom_fields: dict | Non
     if "assignee" not in given:
         task.assignee = category_default_assignee(task)
     validate_task(task, given | {"type"}, allow_undated=allow_undated)
+    if "status" in given:
+        require_initial_status(access, task)
     if mode_follows_links and task.scheduling_mode == SchedulingMode.AUTO:
         _require_something_to_follow(task)
     validate_assignee(project, task.assignee)
@@ -325,10 +334,11 @@ def task_update(*, actor, task: WorkItem, lock_version: int | None = None, custo
     """Change a work item: Admin and above any task; a Member only tasks assigned to them (not their
     assignee or parent). ``allow_undated`` and ``mode_follows_links`` as for ``task_create``: with the latter,
     switching to automatic needs a predecessor or a child, and a manual parent turns automatic with its first
-    child."""
+    child. A change of status must be one the type's workflow allows the actor (``keelplan.planning.workflows``)."""
     project = task.project
     fields = clean_task_fields(fields)
-    require(actor, Action.WORK_ITEM_UPDATE, task, fields=fields)
+    access = ProjectAccess(actor, project)
+    access.require(Action.WORK_ITEM_UPDATE, task, fields=fields)
     project_write_lock(project)
     task = WorkItem.objects.select_for_update().filter(pk=task.pk).first()
     if task is None:
@@ -336,7 +346,7 @@ def task_update(*, actor, task: WorkItem, lock_version: int | None = None, custo
     check_lock_version(task, lock_version)
     before = snapshot(task, TASK_FIELDS)
     old_parent_id, was_automatic = task.parent_id, task.scheduling_mode == SchedulingMode.AUTO
-    apply_task_fields(task, fields, allow_undated=allow_undated)
+    apply_task_fields(task, fields, access=access, allow_undated=allow_undated)
     if mode_follows_links and task.scheduling_mode == SchedulingMode.AUTO and not was_automatic:
         _require_something_to_follow(task)
     if "assignee" in fields:
